@@ -1,0 +1,241 @@
+"""The exercise catalogue: exercise.yaml files, loaded and validated with clear errors.
+
+A malformed file is reported as one line naming the file, the field and what is wrong, so
+an instructor editing the catalogue never has to read a traceback.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from grader.model import TestSpec
+
+SYLLABUS = {
+    "threads vs processes", "race conditions", "deadlock", "starvation", "thread safety",
+    "mutex", "semaphore", "atomic operations", "queue", "the GIL", "CPU-bound work",
+    "I/O-bound work", "process overhead", "pickling", "killable processes",
+    "concurrent.futures", "condition variables",
+}
+MODES = ("threads", "processes")
+
+
+class CatalogError(Exception):
+    """A problem in an exercise folder, phrased for the instructor who wrote it."""
+
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str
+    title: str
+    topics: tuple[str, ...]
+    files: tuple[str, ...]  # the files a student edits
+    tests: tuple[TestSpec, ...]  # the hidden tests, with their points
+    path: Path  # the exercise folder
+    solution: Path | None  # solutions/<id>
+    given: tuple[str, ...] = ()  # helpers students import but do not edit
+    # given files the grader replaces with its own instrumented version when grading:
+    # name -> file under grader/kernels/
+    instrumented: dict[str, str] = field(default_factory=dict)
+    mode: str = "threads"  # threads: student modules run under the controlled scheduler
+    test_timeout: float = 30.0  # seconds, per hidden test
+    run_timeout: float = 300.0  # seconds, for all hidden tests of the exercise
+    memory_mb: int = 2048
+    timing: bool = False  # has tests that measure time: never graded beside other work
+    schedules: int = 200  # controlled-scheduler budget per test: schedules ...
+    schedule_seconds: float = 1.5  # ... and seconds, whichever ends first
+    params: dict[str, Any] = field(default_factory=dict)  # thresholds and sizes for tests
+
+    @property
+    def max_points(self) -> float:
+        return sum(t.points for t in self.tests)
+
+    @property
+    def hidden_dir(self) -> Path:
+        return self.path / "hidden"
+
+    def test(self, name: str) -> TestSpec | None:
+        return next((t for t in self.tests if t.name == name), None)
+
+    def content_hash(self) -> str:
+        """A hash of everything that decides a grade: yaml, hidden tests, given files."""
+        digest = hashlib.sha256()
+        paths = [self.path / "exercise.yaml", *sorted(self.hidden_dir.rglob("*.py"))]
+        paths += [self.path / g for g in self.given]
+        for p in paths:
+            if p.is_file():
+                digest.update(p.name.encode() + b"\0" + p.read_bytes())
+        return digest.hexdigest()[:16]
+
+
+class _Fields:
+    """Reads typed fields out of one yaml mapping, raising CatalogError with the context."""
+
+    def __init__(self, source: Path, data: dict[str, Any], prefix: str = "") -> None:
+        self.source, self.data, self.prefix = source, data, prefix
+
+    def fail(self, name: str, problem: str) -> CatalogError:
+        return CatalogError(f"{self.source}: field '{self.prefix}{name}': {problem}")
+
+    def get(self, name: str, kind: type | tuple[type, ...], default: Any = ...) -> Any:
+        if name not in self.data:
+            if default is ...:
+                raise self.fail(name, "is missing")
+            return default
+        value = self.data[name]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if isinstance(value, bool) and bool not in kinds:
+            raise self.fail(name, f"expected {_kind_name(kinds)}, got {value!r}")
+        if not isinstance(value, kinds):
+            raise self.fail(name, f"expected {_kind_name(kinds)}, got {value!r}")
+        return value
+
+    def positive(self, name: str, default: Any = ...) -> float:
+        value = self.get(name, (int, float), default)
+        if value <= 0:
+            raise self.fail(name, f"must be positive, got {value!r}")
+        return value
+
+    def strings(self, name: str, default: Any = ...) -> tuple[str, ...]:
+        value = self.get(name, list, default)
+        for i, item in enumerate(value):
+            if not isinstance(item, str) or not item:
+                raise self.fail(f"{name}[{i}]", f"expected a non-empty string, got {item!r}")
+        return tuple(value)
+
+
+def _kind_name(kinds: tuple[type, ...]) -> str:
+    names = {int: "a number", float: "a number", str: "a string", list: "a list",
+             dict: "a mapping", bool: "true or false"}
+    return " or ".join(dict.fromkeys(names.get(k, k.__name__) for k in kinds))
+
+
+def load_exercise(folder: Path, solutions_root: Path | None = None) -> Exercise:
+    source = folder / "exercise.yaml"
+    if not source.is_file():
+        raise CatalogError(f"{source}: no exercise.yaml in this exercise folder")
+    try:
+        data = yaml.safe_load(source.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise CatalogError(f"{source}: not valid YAML{where}: {problem}") from None
+    if not isinstance(data, dict):
+        raise CatalogError(f"{source}: expected a mapping of fields at the top level")
+    f = _Fields(source, data)
+    unknown = set(data) - _KNOWN_FIELDS
+    if unknown:
+        raise f.fail(sorted(unknown)[0], f"unknown field (known: {', '.join(sorted(_KNOWN_FIELDS))})")
+
+    ex_id = f.get("id", str)
+    if ex_id != folder.name:
+        raise f.fail("id", f"'{ex_id}' does not match the folder name '{folder.name}'")
+    files = f.strings("files")
+    if not files:
+        raise f.fail("files", "lists no file for students to edit")
+    for i, name in enumerate(files):
+        if not name.endswith(".py") or "/" in name:
+            raise f.fail(f"files[{i}]", f"expected a Python file name like 'counter.py', got {name!r}")
+    given = f.strings("given", [])
+    for i, name in enumerate(given):
+        if not (folder / name).is_file():
+            raise f.fail(f"given[{i}]", f"'{name}' is not in {folder}")
+    topics = f.strings("topics")
+    for i, topic in enumerate(topics):
+        if topic not in SYLLABUS:
+            raise f.fail(f"topics[{i}]", f"'{topic}' is not a syllabus topic ({', '.join(sorted(SYLLABUS))})")
+    mode = f.get("mode", str, "threads")
+    if mode not in MODES:
+        raise f.fail("mode", f"expected one of {', '.join(MODES)}, got {mode!r}")
+    instrumented = f.get("instrumented", dict, {})
+    for name in instrumented:
+        if name not in given:
+            raise f.fail(f"instrumented.{name}", "only a given file can be instrumented")
+
+    tests_raw = f.get("tests", dict)
+    if not tests_raw:
+        raise f.fail("tests", "lists no hidden test")
+    tests = []
+    for name, spec in tests_raw.items():
+        if not isinstance(name, str) or not name.startswith("test_"):
+            raise f.fail(f"tests.{name}", "a hidden test's name must start with 'test_'")
+        if not isinstance(spec, dict):
+            raise f.fail(f"tests.{name}", f"expected a mapping with points and title, got {spec!r}")
+        tf = _Fields(source, spec, f"tests.{name}.")
+        tests.append(TestSpec(name, float(tf.positive("points")), tf.get("title", str)))
+
+    limits = _Fields(source, f.get("limits", dict, {}), "limits.")
+    budget = _Fields(source, f.get("schedules", dict, {}), "schedules.")
+    solutions_root = solutions_root or folder.parent.parent / "solutions"
+    solution = solutions_root / ex_id
+    exercise = Exercise(
+        id=ex_id,
+        title=f.get("title", str),
+        topics=topics,
+        files=files,
+        tests=tuple(tests),
+        path=folder,
+        solution=solution if solution.is_dir() else None,
+        given=given,
+        instrumented={str(k): str(v) for k, v in instrumented.items()},
+        mode=mode,
+        test_timeout=float(limits.positive("test", 30.0)),
+        run_timeout=float(limits.positive("run", 300.0)),
+        memory_mb=int(limits.positive("memory_mb", 2048)),
+        timing=bool(f.get("timing", bool, False)),
+        schedules=int(budget.positive("count", 200)),
+        schedule_seconds=float(budget.positive("seconds", 1.5)),
+        params=f.get("params", dict, {}),
+    )
+    for name in files:
+        if not (folder / name).is_file():
+            raise f.fail("files", f"the stub '{name}' is not in {folder}")
+    if not exercise.hidden_dir.is_dir():
+        raise CatalogError(f"{folder}: no hidden/ folder of hidden tests")
+    return exercise
+
+
+_KNOWN_FIELDS = {"id", "title", "topics", "files", "given", "instrumented", "mode", "tests",
+                 "limits", "timing", "schedules", "params"}
+
+
+@dataclass(frozen=True)
+class Catalog:
+    root: Path
+    exercises: tuple[Exercise, ...]
+
+    def get(self, exercise_id: str) -> Exercise:
+        for exercise in self.exercises:
+            if exercise.id == exercise_id:
+                return exercise
+        known = ", ".join(e.id for e in self.exercises)
+        raise CatalogError(f"unknown exercise '{exercise_id}' (known: {known})")
+
+    def by_file(self) -> dict[str, Exercise]:
+        """Student file name -> exercise: file names are unique across the catalogue."""
+        return {name: e for e in self.exercises for name in e.files}
+
+
+def load_catalog(root: Path, solutions_root: Path | None = None) -> Catalog:
+    if not root.is_dir():
+        raise CatalogError(f"{root}: no such exercises folder")
+    exercises = tuple(
+        load_exercise(folder, solutions_root)
+        for folder in sorted(root.iterdir())
+        if folder.is_dir() and not folder.name.startswith((".", "_"))
+    )
+    if not exercises:
+        raise CatalogError(f"{root}: holds no exercise folder")
+    seen: dict[str, str] = {}
+    for exercise in exercises:
+        for name in exercise.files:
+            if name in seen:
+                raise CatalogError(
+                    f"{exercise.path / 'exercise.yaml'}: field 'files': '{name}' is also "
+                    f"edited in exercise '{seen[name]}'; student file names must be unique")
+            seen[name] = exercise.id
+    return Catalog(root, exercises)

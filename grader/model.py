@@ -1,0 +1,107 @@
+"""The plain data that flows through the grader.
+
+Everything here is a small frozen dataclass that serialises to JSON and back, so that
+results can be stored, compared, resumed and rendered without side effects.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+# Why a test did not earn its points, in the course's words. The report groups by these.
+VERDICTS = {
+    "passed": "passed",
+    "wrong": "wrong result",
+    "race": "race found",
+    "deadlock": "deadlock",
+    "starvation": "starvation",
+    "busy_wait": "busy waiting",
+    "serial": "not parallel",
+    "too_slow": "too slow",
+    "timeout": "timeout",
+    "crash": "crash",
+    "error": "error",
+    "import_error": "does not import",
+    "not_submitted": "not submitted",
+    "not_judged": "not judged",
+    "tampered": "tampered with the tests",
+}
+
+
+@dataclass(frozen=True)
+class TestSpec:
+    """A hidden test as exercise.yaml declares it."""
+
+    name: str
+    points: float
+    title: str
+
+
+@dataclass(frozen=True)
+class TestOutcome:
+    """What one hidden test concluded about one submission."""
+
+    name: str
+    title: str
+    max_points: float
+    points: float
+    verdict: str  # a key of VERDICTS
+    message: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+    duration: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict == "passed"
+
+
+@dataclass(frozen=True)
+class ExerciseResult:
+    """All the hidden tests of one exercise run against one student's file."""
+
+    exercise: str
+    title: str
+    max_points: float
+    points: float
+    tests: tuple[TestOutcome, ...]
+    status: str = "graded"  # graded | not_submitted | error
+    message: str = ""
+    file_hash: str = ""
+    duration: float = 0.0
+    sandbox: str = ""  # which isolation mode graded it
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ExerciseResult":
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values["tests"] = tuple(TestOutcome(**t) for t in data.get("tests", ()))
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    """One student's grades on every exercise graded in this run."""
+
+    student: str
+    exercises: tuple[ExerciseResult, ...]
+
+    @property
+    def points(self) -> float:
+        return sum(e.points for e in self.exercises)
+
+    @property
+    def max_points(self) -> float:
+        return sum(e.max_points for e in self.exercises)
+
+    def exercise(self, exercise_id: str) -> ExerciseResult | None:
+        return next((e for e in self.exercises if e.exercise == exercise_id), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"student": self.student, "exercises": [e.to_dict() for e in self.exercises]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "SubmissionResult":
+        return cls(data["student"], tuple(ExerciseResult.from_dict(e) for e in data["exercises"]))
