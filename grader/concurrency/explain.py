@@ -1,0 +1,330 @@
+"""Turning what the scheduler saw into sentences a student understands.
+
+A deadlock becomes its wait-for cycle ("Thread-1 waits for the lock of account 2, held
+by Thread-2, which waits for ..."), a failed invariant the interleaving that broke it
+(each thread's steps, file, line and source, around the conflicting read and write), a
+lock order inversion the two places that took the same locks in opposite orders.
+"""
+from __future__ import annotations
+
+import dis
+import gc
+import linecache
+import os
+import sys
+import traceback
+from types import CodeType, FrameType, ModuleType
+from typing import Any
+
+from grader.concurrency.runtime import Scheduler, ScheduleFailure, Task
+
+# ---- where: the student's line of code --------------------------------------------
+
+
+def _line(filename: str, lineno: int) -> str:
+    return linecache.getline(filename, lineno).strip()
+
+
+def _short(filename: str) -> str:
+    return os.path.basename(filename)
+
+
+def student_site(sched: Scheduler, frame: FrameType | None) -> str:
+    """'transfer.py line 14: with dst.lock:' for the innermost student frame."""
+    fallback = None
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if filename in sched.files:
+            return f"{_short(filename)} line {frame.f_lineno}: {_line(filename, frame.f_lineno)}"
+        if fallback is None and "grader" + os.sep + "concurrency" not in filename:
+            fallback = f"{_short(filename)} line {frame.f_lineno}: {_line(filename, frame.f_lineno)}"
+        frame = frame.f_back
+    return fallback or "an unknown place"
+
+
+def task_site(sched: Scheduler, task: Task) -> str:
+    frame = sys._current_frames().get(task.ident or -1)
+    return student_site(sched, frame)
+
+
+# ---- naming locks and threads as the student wrote them ----------------------------
+
+_NAME_HINTS = ("number", "id", "name", "index", "idx", "i", "n", "key")
+
+
+def describe_object(obj: Any) -> str:
+    """Account(number=1): the class and its identifying attribute, if it has one."""
+    cls = type(obj).__name__
+    try:
+        attrs = vars(obj)
+    except TypeError:
+        return cls
+    for hint in _NAME_HINTS:
+        value = attrs.get(hint)
+        if isinstance(value, (int, str)) and not isinstance(value, bool):
+            return f"{cls}({hint}={value!r})"
+    return cls
+
+
+def name_lock(sched: Scheduler, lock: Any) -> str:
+    """The student's name for a lock: a label the test gave, or where it is stored."""
+    lock = getattr(lock, "_outer", None) or lock
+    label = sched.annotations.get(id(lock))
+    if label:
+        return label
+    kind = type(lock).__name__
+    for ref in gc.get_referrers(lock):
+        if isinstance(ref, ModuleType):
+            continue
+        if isinstance(ref, dict):
+            attr = next((k for k, v in ref.items() if v is lock), None)
+            if attr is None:
+                continue
+            if "__name__" in ref and "__builtins__" in ref:
+                return f"the module-level {attr} of {_short(str(ref.get('__file__', ref['__name__'])))}"
+            owners = [o for o in gc.get_referrers(ref) if getattr(o, "__dict__", None) is ref]
+            if owners:
+                return f"{describe_object(owners[0])}.{attr}"
+        elif isinstance(ref, list):
+            index = next((i for i, v in enumerate(ref) if v is lock), None)
+            if index is not None:
+                return f"{kind.lower()} [{index}] of a list"
+        elif hasattr(ref, "__dict__") and not isinstance(ref, type):
+            try:
+                attr = next((k for k, v in vars(ref).items() if v is lock), None)
+            except TypeError:
+                attr = None
+            if attr is not None:
+                return f"{describe_object(ref)}.{attr}"
+    site = getattr(lock, "_site", None)
+    if site:
+        return f"the {kind} created at {_short(site[0])} line {site[1]}"
+    return f"a {kind}"
+
+
+def describe_blocker(sched: Scheduler, blocker: Any) -> tuple[str, Task | None]:
+    """What a blocked thread waits for, and the thread that could free it (if one)."""
+    if isinstance(blocker, Task):
+        return f"{blocker.name} to finish", blocker
+    if isinstance(blocker, tuple) and blocker and blocker[0] == "sleep":
+        return f"the end of a sleep({blocker[1]})", None
+    waits_for = getattr(blocker, "_waits_for", None)
+    if waits_for is not None:
+        target = getattr(waits_for, "_outer", None) or waits_for
+        kind = type(target).__name__
+        if kind == "Condition":
+            return f"a notify on {name_lock(sched, target)}", None
+        return f"{name_lock(sched, target)} ({kind.lower()})", None
+    owner = getattr(blocker, "_owner", None)
+    outer = getattr(blocker, "_outer", None)
+    if outer is not None and hasattr(outer, "_holder"):  # an RLock
+        owner = outer._holder if isinstance(outer._holder, Task) else None
+    return name_lock(sched, blocker), owner
+
+
+# ---- deadlock ------------------------------------------------------------------------
+
+
+def describe_deadlock(sched: Scheduler, blocked: list[Task]) -> ScheduleFailure:
+    waits: dict[Task, tuple[str, Task | None]] = {t: describe_blocker(sched, t.blocker) for t in blocked}
+    sites = {t: task_site(sched, t) for t in blocked}
+    cycle = _find_cycle(waits)
+    lines = []
+    if cycle is not None and len(cycle) == 1:
+        task = cycle[0]
+        what, _ = waits[task]
+        message = (f"deadlock: {task.name} waits for {what}, which it already holds "
+                   f"({sites[task]}). A threading.Lock is not reentrant: a thread that takes "
+                   f"it twice waits for itself forever.")
+        lines.append(f"{task.name} holds {what} and waits for it again at {sites[task]}")
+    elif cycle is not None:
+        parts = []
+        for i, task in enumerate(cycle):
+            what, owner = waits[task]
+            held = ", ".join(name_lock(sched, h) for h in task.held) or "nothing"
+            lines.append(f"{task.name} holds {held} and waits for {what} at {sites[task]}")
+            parts.append(f"{task.name} waits for {what} ({sites[task]}), held by {owner.name if owner else '?'}")
+        message = ("deadlock: " + "; ".join(parts) + ". Each thread holds what the next one needs, "
+                   "so none of them can go on.")
+    else:
+        for task in blocked:
+            what, _ = waits[task]
+            lines.append(f"{task.name} waits for {what} at {sites[task]}")
+        message = "deadlock: no thread can go on. " + "; ".join(lines) + "."
+    return ScheduleFailure("deadlock", message, {"cycle": lines, "trace": interleaving(sched)})
+
+
+def _find_cycle(waits: dict[Task, tuple[str, Task | None]]) -> list[Task] | None:
+    for start in waits:
+        path: list[Task] = []
+        task: Task | None = start
+        while task is not None and task in waits and task not in path:
+            path.append(task)
+            task = waits[task][1]
+        if task is not None and task in path:
+            return path[path.index(task):]
+    return None
+
+
+# ---- other ways a schedule fails ------------------------------------------------------
+
+
+def describe_exception(sched: Scheduler, task: Task, exc: BaseException) -> ScheduleFailure:
+    from grader.testing import Failure
+
+    if isinstance(exc, Failure):
+        return ScheduleFailure(exc.verdict, exc.message, {**exc.details, "trace": interleaving(sched)})
+    if isinstance(exc, AssertionError) and task is sched.root:
+        return ScheduleFailure("wrong", str(exc) or "an assertion of the test failed",
+                               {"trace": interleaving(sched)})
+    where = ""
+    for frame, lineno in traceback.walk_tb(exc.__traceback__):
+        if frame.f_code.co_filename in sched.files:
+            where = f" ({_short(frame.f_code.co_filename)} line {lineno}: {_line(frame.f_code.co_filename, lineno)})"
+    who = "the test's main thread" if task is sched.root else task.name
+    text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return ScheduleFailure("error", f"{who} raised {text}{where}", {"trace": interleaving(sched)})
+
+
+def describe_livelock(sched: Scheduler, task: Task) -> ScheduleFailure:
+    busiest = sorted(sched.tasks, key=lambda t: t.steps, reverse=True)[:3]
+    spinning = ", ".join(f"{t.name} ({t.steps:,} steps)" for t in busiest)
+    message = (f"the threads ran {sched.max_steps:,} steps without finishing: busy waiting or a "
+               f"livelock. {task.name} was at {student_site(sched, sys._getframe())}. "
+               f"Busiest: {spinning}.")
+    return ScheduleFailure("busy_wait", message, {"trace": interleaving(sched, last=30)})
+
+
+def describe_stuck(sched: Scheduler, seconds: float) -> ScheduleFailure:
+    running = sched.current
+    where = task_site(sched, running) if running else "?"
+    name = running.name if running else "a thread"
+    message = (f"{name} stopped answering the scheduler for {seconds:g} s at {where}: it is "
+               f"blocked or looping in code the grader cannot switch (a real lock or sleep from "
+               f"a module it does not control, I/O, or a long C call).")
+    stacks = {}
+    frames = sys._current_frames()
+    for task in sched.tasks:
+        frame = frames.get(task.ident or -1)
+        if frame is not None:
+            stacks[task.name] = "".join(traceback.format_stack(frame)[-6:])
+    return ScheduleFailure("timeout", message, {"stacks": stacks})
+
+
+# ---- the interleaving that broke an invariant -----------------------------------------
+
+_READS = {"LOAD_ATTR", "LOAD_GLOBAL", "LOAD_NAME", "LOAD_DEREF", "LOAD_CLASSDEREF", "LOAD_METHOD"}
+_WRITES = {"STORE_ATTR", "STORE_GLOBAL", "STORE_NAME", "STORE_DEREF", "DELETE_ATTR"}
+_instructions: dict[CodeType, dict[int, tuple[str, Any]]] = {}
+
+
+def _instruction(code: CodeType, offset: int) -> tuple[str, Any]:
+    table = _instructions.get(code)
+    if table is None:
+        table = {i.offset: (i.opname, i.argval) for i in dis.get_instructions(code)}
+        _instructions[code] = table
+    return table.get(offset, ("?", None))
+
+
+def _steps(sched: Scheduler) -> list[dict[str, Any]]:
+    """The trace folded into line-level steps of each thread, with the shared names each
+    step read and wrote."""
+    names = {t.tid: t.name for t in sched.tasks}
+    steps: list[dict[str, Any]] = []
+    for tid, kind, a, b in sched.trace:
+        if kind == "switch":
+            continue
+        if kind == "sync":
+            what = a
+            if what in ("acquire", "release", "blocks on") and b is not None:
+                text = f"{what} {describe_blocker(sched, b)[0]}"
+            else:
+                text = what
+            steps.append({"thread": names.get(tid, "?"), "file": "", "line": 0, "source": "",
+                          "event": text, "reads": set(), "writes": set()})
+            continue
+        code, offset, lineno = kind, a, b
+        opname, argval = _instruction(code, offset)
+        last = steps[-1] if steps else None
+        same_line = (last is not None and last.get("code") is code and last["line"] == lineno
+                     and last["thread"] == names.get(tid))
+        if not same_line:
+            last = {"thread": names.get(tid, "?"), "code": code, "file": _short(code.co_filename),
+                    "path": code.co_filename, "line": lineno or 0,
+                    "source": _line(code.co_filename, lineno or 0), "event": "",
+                    "reads": set(), "writes": set()}
+            steps.append(last)
+        if opname in _READS and isinstance(argval, str):
+            last["reads"].add(argval)
+        elif opname in _WRITES and isinstance(argval, str):
+            last["writes"].add(argval)
+    return steps
+
+
+def interleaving(sched: Scheduler, last: int = 24) -> list[dict[str, Any]]:
+    """The steps to show a student: around a lost update if one is visible (a thread
+    reads a name, another writes it, the first writes it back), else the last steps."""
+    steps = _steps(sched)
+    window = _lost_update(steps)
+    if window is None:
+        chosen = steps[-last:]
+        notes: dict[int, str] = {}
+    else:
+        start, end, name, reader, writer = window
+        lo = max(0, start - 2)
+        chosen = steps[lo:end + 1]
+        if len(chosen) > 40:
+            chosen = chosen[:8] + chosen[-30:]
+        notes = {id(steps[start]): f"{reader} reads {name}",
+                 id(steps[end]): f"{reader} writes {name}, overwriting what {writer} wrote: an update is lost"}
+        for step in steps[start + 1:end]:
+            if step["thread"] == writer and name in step["writes"]:
+                notes[id(step)] = f"{writer} writes {name}"
+    shown = []
+    for step in chosen:
+        entry = {"thread": step["thread"], "file": step["file"], "line": step["line"],
+                 "source": step["source"] or step["event"]}
+        note = notes.get(id(step))
+        if note:
+            entry["note"] = note
+        shown.append(entry)
+    return shown
+
+
+def _lost_update(steps: list[dict[str, Any]]) -> tuple[int, int, str, str, str] | None:
+    """The last (read, other thread's write, write back) window on one shared name."""
+    found = None
+    pending: dict[tuple[str, str], int] = {}  # (thread, name) -> index of its last read
+    for i, step in enumerate(steps):
+        thread = step["thread"]
+        for name in step["writes"]:
+            start = pending.pop((thread, name), None)
+            if start is not None:
+                writers = [s["thread"] for s in steps[start + 1:i] if name in s["writes"] and s["thread"] != thread]
+                if writers:
+                    found = (start, i, name, thread, writers[0])
+        for name in step["reads"]:
+            if (thread, name) not in pending:
+                pending[(thread, name)] = i
+    return found
+
+
+# ---- potential deadlocks: lock-order inversions -----------------------------------
+
+
+def lock_order_cycles(sched: Scheduler) -> list[str]:
+    """Pairs of locks taken in both orders during this schedule (as lockdep reports)."""
+    found = []
+    seen = set()
+    for (a, b), (thread_ab, where_ab) in sched.lock_order.items():
+        inverse = sched.lock_order.get((b, a))
+        if inverse is None or (id(b), id(a)) in seen:
+            continue
+        seen.add((id(a), id(b)))
+        thread_ba, where_ba = inverse
+        name_a, name_b = name_lock(sched, a), name_lock(sched, b)
+        found.append(
+            f"{thread_ab} took {name_a} then {name_b} ({where_ab}), and {thread_ba} took "
+            f"{name_b} then {name_a} ({where_ba}): had they run at the same moment, each would "
+            f"wait for the other forever")
+    return found

@@ -1,0 +1,424 @@
+"""The controlled scheduler: student threads run one at a time, switched by a seed.
+
+Every controlled thread is a real OS thread, but only the one holding "the turn" runs;
+the others are parked on their own baton lock. The turn changes hands only at
+scheduling points:
+
+- before every bytecode of the student's own files (``f_trace_opcodes``), so a switch can
+  fall between the load and the store of ``self.value += n``;
+- at every operation on a synchronisation primitive of ``grader.concurrency.primitives``.
+
+C-level operations (``list.append``) run inside one bytecode and stay atomic, as they are
+under the GIL. Which thread runs next is drawn from a seeded strategy, so a schedule is
+reproducible from its seed. When no thread can run and none waits with a timeout, that
+is a deadlock, detected at once; time is virtual, so ``sleep`` and timeouts cost nothing.
+"""
+from __future__ import annotations
+
+import _thread
+import random
+import sys
+import threading as _real_threading
+from collections import deque
+from dataclasses import dataclass, field
+from types import FrameType
+from typing import Any, Callable
+
+# Virtual time advances this much per bytecode, so that a loop polling the clock ends.
+TICK = 1e-6
+
+
+class Abort(BaseException):
+    """Unwinds a controlled thread once its schedule is over (deadlock, failure, end)."""
+
+
+class ScenarioFailed(BaseException):
+    """Raised in the scenario's thread by a failed ``run.check``; ends the schedule."""
+
+
+@dataclass
+class ScheduleFailure:
+    verdict: str
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class Task:
+    """One controlled thread."""
+
+    def __init__(self, sched: "Scheduler", tid: int, name: str, fn: Callable[[], Any]) -> None:
+        self.sched = sched
+        self.tid = tid
+        self.name = name
+        self.fn = fn
+        self.baton = _thread.allocate_lock()
+        self.baton.acquire()
+        self.state = "runnable"  # runnable | blocked | done
+        self.blocker: Any = None  # what it waits for, while blocked
+        self.deadline: float | None = None
+        self.timed_out = False
+        self.held: list[Any] = []  # user-visible locks held, in acquisition order
+        self.ident: int | None = None
+        self.thread: _real_threading.Thread | None = None
+        self.steps = 0
+        self.waits = 0  # times it blocked
+        self.overtaken = 0  # times another thread took a lock it was waiting for
+        self.priority = 0.0  # PCT
+        self.shim_thread: Any = None  # the student-visible Thread object
+
+    def __repr__(self) -> str:
+        return f"<Task {self.name} {self.state}>"
+
+
+# real thread ident -> the controlled task running on it
+_tasks: dict[int, Task] = {}
+
+
+def current_task() -> Task | None:
+    """The controlled task calling, or None when called from an ordinary thread."""
+    return _tasks.get(_thread.get_ident())
+
+
+class RandomWalk:
+    """At each scheduling point, switch to another runnable thread with a probability."""
+
+    def __init__(self, rng: random.Random, p_step: float, p_sync: float) -> None:
+        self.rng, self.p_step, self.p_sync = rng, p_step, p_sync
+
+    def on_spawn(self, task: Task) -> None:
+        pass
+
+    def switch_at_step(self, steps: int) -> bool:
+        return self.rng.random() < self.p_step
+
+    def switch_at_sync(self) -> bool:
+        return self.rng.random() < self.p_sync
+
+    def choose(self, runnable: list[Task], current: Task | None) -> Task:
+        others = [t for t in runnable if t is not current]
+        if current in runnable and (not others or self.rng.random() < 0.2):
+            return current
+        return self.rng.choice(others)
+
+
+class PCT:
+    """Probabilistic concurrency testing (Burckhardt et al.): random thread priorities,
+    with `depth - 1` points in the run where the running thread's priority drops. Finds
+    bugs of depth d with probability at least 1 / (n * k^(d-1))."""
+
+    def __init__(self, rng: random.Random, depth: int, horizon: int) -> None:
+        self.rng = rng
+        self.change_points = {rng.randrange(1, max(2, horizon)) for _ in range(depth - 1)}
+        self.low = 0.0
+        self.current: Task | None = None
+
+    def on_spawn(self, task: Task) -> None:
+        task.priority = 1.0 + self.rng.random()
+
+    def switch_at_step(self, steps: int) -> bool:
+        if steps in self.change_points and self.current is not None:
+            self.low -= 1.0
+            self.current.priority = self.low
+            return True
+        return False
+
+    def switch_at_sync(self) -> bool:
+        return True  # a wake-up may have made a higher-priority thread runnable
+
+    def choose(self, runnable: list[Task], current: Task | None) -> Task:
+        return max(runnable, key=lambda t: t.priority)
+
+
+class Scheduler:
+    """Runs one schedule of a scenario: its threads, one at a time, under one seed."""
+
+    def __init__(self, seed: int, *, files: frozenset[str], strategy: str = "mixed",
+                 max_steps: int = 200_000, trace_len: int = 6000) -> None:
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.files = files
+        self.strategy = self._make_strategy(strategy)
+        self.max_steps = max_steps
+        self.tasks: list[Task] = []
+        self.current: Task | None = None
+        self.root: Task | None = None
+        self.clock = 0.0
+        self.steps = 0
+        self.over = False  # once set, every controlled thread unwinds with Abort
+        self.failure: ScheduleFailure | None = None
+        self.trace: deque[tuple] = deque(maxlen=trace_len)
+        self.done = _thread.allocate_lock()
+        self.done.acquire()
+        self.thread_names = 0
+        # lock-order graph: (lock a, lock b) -> (thread name, where) for "b taken holding a"
+        self.lock_order: dict[tuple[Any, Any], tuple[str, str]] = {}
+        self.max_holders = 0
+        self.leftover: list[str] = []  # threads still blocked when the scenario ended
+        self.annotations: dict[int, str] = {}  # id(lock) -> label given by the test
+        self._keep: list[Any] = []  # objects named in annotations, kept alive for their ids
+
+    def _make_strategy(self, name: str) -> RandomWalk | PCT:
+        if name == "mixed":
+            name = ("walk", "walk", "pct")[self.seed % 3]
+        if name == "pct":
+            return PCT(self.rng, depth=self.rng.choice((2, 3)), horizon=self.rng.choice((200, 2000)))
+        p_step = self.rng.choice((0.02, 0.05, 0.1, 0.2))
+        return RandomWalk(self.rng, p_step, p_sync=0.5)
+
+    # ---- threads ---------------------------------------------------------------
+
+    def next_thread_name(self) -> str:
+        self.thread_names += 1
+        return f"Thread-{self.thread_names}"
+
+    def spawn(self, fn: Callable[[], Any], name: str, shim_thread: Any = None) -> Task:
+        if self.over:
+            raise Abort()
+        task = Task(self, len(self.tasks), name, fn)
+        task.shim_thread = shim_thread
+        self.tasks.append(task)
+        self.strategy.on_spawn(task)
+        real = _real_threading.Thread(target=self._bootstrap, args=(task,), name=f"controlled-{name}",
+                                      daemon=True)
+        task.thread = real
+        real.start()
+        return task
+
+    def _bootstrap(self, task: Task) -> None:
+        task.ident = _thread.get_ident()
+        _tasks[task.ident] = task
+        task.baton.acquire()  # park until first scheduled
+        try:
+            if self.over:
+                return
+            sys.settrace(self._global_tracer(task))
+            task.fn()
+        except Abort:
+            pass
+        except ScenarioFailed:
+            pass  # the failure is already recorded
+        except BaseException as exc:  # noqa: B036 - a student thread may raise anything
+            self.fail_with_exception(task, exc)
+        finally:
+            sys.settrace(None)
+            _tasks.pop(task.ident, None)
+            self._finish(task)
+
+    def _finish(self, task: Task) -> None:
+        task.state = "done"
+        if self.over:
+            return
+        for other in self.tasks:
+            if other.state == "blocked" and other.blocker is task:
+                self._make_runnable(other)
+        nxt = self._pick(task)
+        if nxt is None:
+            self._end_or_deadlock(task)
+            return
+        self.current = nxt
+        nxt.baton.release()
+
+    # ---- tracing: a scheduling point before every bytecode of the student's files -
+
+    def _global_tracer(self, task: Task) -> Callable:
+        files = self.files
+
+        def local(frame: FrameType, event: str, arg: Any) -> Callable:
+            if event == "opcode":
+                self.step(task, frame)
+            return local
+
+        def on_call(frame: FrameType, event: str, arg: Any) -> Callable | None:
+            if event == "call" and frame.f_code.co_filename in files:
+                frame.f_trace_opcodes = True
+                frame.f_trace_lines = False
+                return local
+            return None
+
+        return on_call
+
+    def step(self, task: Task, frame: FrameType) -> None:
+        if self.over:
+            raise Abort()
+        self.steps += 1
+        task.steps += 1
+        self.clock += TICK
+        self.trace.append((task.tid, frame.f_code, frame.f_lasti, frame.f_lineno))
+        if self.steps > self.max_steps:
+            self.fail_livelock(task)
+            raise Abort()
+        if self.strategy.switch_at_step(self.steps):
+            self._yield(task)
+
+    # ---- scheduling points of primitives ------------------------------------------
+
+    def sync_point(self, task: Task, what: str, obj: Any = None) -> None:
+        """Called by a primitive before it acts: the turn may go to another thread."""
+        if self.over:
+            raise Abort()
+        self.clock += TICK
+        self._wake_expired()
+        self.trace.append((task.tid, "sync", what, obj))
+        if self.strategy.switch_at_sync():
+            self._yield(task)
+
+    def block(self, task: Task, blocker: Any, deadline: float | None) -> bool:
+        """Park `task` until `wake(blocker)` or the virtual deadline; False on timeout."""
+        if self.over:
+            raise Abort()
+        task.state = "blocked"
+        task.blocker = blocker
+        task.deadline = deadline
+        task.timed_out = False
+        task.waits += 1
+        self.trace.append((task.tid, "sync", "blocks on", blocker))
+        nxt = self._pick(task)
+        if nxt is None:
+            self._end_or_deadlock(task)
+            raise Abort()  # the schedule is over
+        if nxt is not task:
+            self._hand_over(task, nxt)
+        return not task.timed_out
+
+    def wake(self, blocker: Any, count: int | None = None) -> int:
+        """Make the threads blocked on `blocker` runnable (at most `count` of them)."""
+        woken = 0
+        for task in self.tasks:
+            if task.state == "blocked" and task.blocker is blocker:
+                self._make_runnable(task)
+                woken += 1
+                if count is not None and woken >= count:
+                    break
+        return woken
+
+    def now(self) -> float:
+        return self.clock
+
+    # ---- locks held: the lock-order graph (lockdep) and concurrency figures ----------
+
+    def on_acquire(self, task: Task, lock: Any) -> None:
+        for held in task.held:
+            if held is not lock and (held, lock) not in self.lock_order:
+                from grader.concurrency.explain import student_site
+
+                self.lock_order[(held, lock)] = (task.name, student_site(self, sys._getframe()))
+        task.held.append(lock)
+        holders = sum(1 for t in self.tasks if t.held)
+        if holders > self.max_holders:
+            self.max_holders = holders
+
+    def on_release(self, owner: Task, lock: Any) -> None:
+        for i in range(len(owner.held) - 1, -1, -1):
+            if owner.held[i] is lock:
+                del owner.held[i]
+                return
+
+    # ---- the hand-over ----------------------------------------------------------
+
+    def _yield(self, task: Task) -> None:
+        runnable = [t for t in self.tasks if t.state == "runnable"]
+        if len(runnable) < 2:
+            return
+        nxt = self.strategy.choose(runnable, task)
+        if nxt is not task:
+            self._hand_over(task, nxt)
+
+    def _hand_over(self, task: Task, nxt: Task) -> None:
+        self.current = nxt
+        if isinstance(self.strategy, PCT):
+            self.strategy.current = nxt
+        self.trace.append((nxt.tid, "switch", None, None))
+        nxt.baton.release()
+        self._park(task)
+
+    def _park(self, task: Task) -> None:
+        task.baton.acquire()
+        if self.over:
+            raise Abort()
+
+    def _make_runnable(self, task: Task, timed_out: bool = False) -> None:
+        task.state = "runnable"
+        task.blocker = None
+        task.deadline = None
+        task.timed_out = timed_out
+
+    def _wake_expired(self) -> None:
+        for task in self.tasks:
+            if task.state == "blocked" and task.deadline is not None and task.deadline <= self.clock:
+                self._make_runnable(task, timed_out=True)
+
+    def _pick(self, current: Task) -> Task | None:
+        """The next thread to run after `current` blocked or ended; advances virtual
+        time to the earliest timeout when every live thread waits."""
+        self._wake_expired()
+        runnable = [t for t in self.tasks if t.state == "runnable"]
+        if not runnable:
+            timed = [t for t in self.tasks if t.state == "blocked" and t.deadline is not None]
+            if not timed:
+                return None
+            self.clock = max(self.clock, min(t.deadline for t in timed))  # type: ignore[type-var]
+            self._wake_expired()
+            runnable = [t for t in self.tasks if t.state == "runnable"]
+        choice = self.strategy.choose(runnable, current if current.state == "runnable" else None)
+        if isinstance(self.strategy, PCT):
+            self.strategy.current = choice
+        return choice
+
+    # ---- how a schedule ends ----------------------------------------------------
+
+    def _end_or_deadlock(self, task: Task) -> None:
+        blocked = [t for t in self.tasks if t.state == "blocked"]
+        if blocked and self.root is not None and self.root.state != "done" and self.failure is None:
+            from grader.concurrency.explain import describe_deadlock
+
+            self.failure = describe_deadlock(self, blocked)
+        self.leftover = [t.name for t in blocked]
+        self.end()
+
+    def end(self) -> None:
+        """Over: wake every parked thread so that it unwinds, and tell the runner."""
+        if self.over:
+            return
+        self.over = True
+        for task in self.tasks:
+            if task.state != "done" and task.ident != _thread.get_ident():
+                try:
+                    task.baton.release()
+                except RuntimeError:
+                    pass  # it was not parked
+        self.done.release()
+
+    def fail(self, failure: ScheduleFailure) -> None:
+        if self.failure is None:
+            self.failure = failure
+        self.end()
+
+    def fail_with_exception(self, task: Task, exc: BaseException) -> None:
+        from grader.concurrency.explain import describe_exception
+
+        self.fail(describe_exception(self, task, exc))
+
+    def fail_livelock(self, task: Task) -> None:
+        from grader.concurrency.explain import describe_livelock
+
+        self.fail(describe_livelock(self, task))
+
+    # ---- running a schedule -----------------------------------------------------
+
+    def run(self, fn: Callable[[], Any], wall_timeout: float) -> ScheduleFailure | None:
+        """Run `fn` as the root thread of this schedule, from an ordinary thread."""
+        self.root = self.spawn(fn, "MainThread")
+        self.current = self.root
+        if isinstance(self.strategy, PCT):
+            self.strategy.current = self.root
+        self.root.baton.release()
+        if not self.done.acquire(timeout=wall_timeout):
+            from grader.concurrency.explain import describe_stuck
+
+            if self.failure is None:
+                self.failure = describe_stuck(self, wall_timeout)
+            self.end()
+        for task in self.tasks:
+            if task.thread is not None:
+                task.thread.join(timeout=1.0)
+        return self.failure
