@@ -1,0 +1,137 @@
+"""The gradebook exports: one object, several renderings for machines.
+
+- `<student>/results.json`: Gradescope's autograder format, one entry per hidden test,
+  so a course on Gradescope (or any platform reading that format) takes grades as they are.
+- `grades.csv`: one row per student, one column per exercise, for a spreadsheet or an LMS.
+- `class.json`: every SubmissionResult of the run, losslessly, for re-rendering and tools.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import grader
+from grader.model import ExerciseResult, SubmissionResult
+from grader.report.text import number, outcome_text, verdict_words
+
+
+def student_dir(student: str) -> str:
+    """A folder name for a student that cannot escape the output folder."""
+    name = re.sub(r"[^\w.@+-]+", "_", student).strip("._")
+    return name or "_"
+
+
+def exercise_ids(results: Iterable[SubmissionResult]) -> list[str]:
+    """Exercise ids in the order they were graded, across every student of the run."""
+    ids: dict[str, None] = {}
+    for result in results:
+        for ex in result.exercises:
+            ids.setdefault(ex.exercise, None)
+    return list(ids)
+
+
+def gradescope(result: SubmissionResult) -> dict[str, Any]:
+    """results.json for one student, in Gradescope's autograder format."""
+    tests: list[dict[str, Any]] = []
+    for n, ex in enumerate(result.exercises, 1):
+        tests.extend(_gradescope_tests(ex, n))
+    summary = "; ".join(
+        f"{ex.exercise} {number(ex.points)}/{number(ex.max_points)}" for ex in result.exercises)
+    return {
+        "score": round(result.points, 4),
+        "execution_time": round(sum(ex.duration for ex in result.exercises), 2),
+        "output": f"{number(result.points)}/{number(result.max_points)} points. {summary}",
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+        # Gradescope has no top-level maximum: the platform's own assignment sets it.
+        # Kept here for other readers of the file.
+        "extra_data": {"student": result.student, "max_score": round(result.max_points, 4),
+                       "grader_version": grader.__version__},
+    }
+
+
+def _gradescope_tests(ex: ExerciseResult, n: int) -> list[dict[str, Any]]:
+    if not ex.tests:
+        # Nothing ran (a grader-side error before any test): one line keeps the points visible.
+        return [{"name": f"{ex.exercise}: {ex.title}", "number": str(n),
+                 "score": round(ex.points, 4), "max_score": round(ex.max_points, 4),
+                 "status": "passed" if ex.points >= ex.max_points else "failed",
+                 "output": ex.message or ex.status, "tags": [ex.exercise],
+                 "visibility": "visible"}]
+    return [{
+        "name": f"{ex.exercise}: {t.title}",
+        "number": f"{n}.{i}",
+        "score": round(t.points, 4),
+        "max_score": round(t.max_points, 4),
+        "status": "passed" if t.passed else "failed",
+        "output": outcome_text(t),
+        "tags": [ex.exercise],
+        "visibility": "visible",
+    } for i, t in enumerate(ex.tests, 1)]
+
+
+def write_results_json(result: SubmissionResult, out: Path) -> Path:
+    folder = out / student_dir(result.student)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "results.json"
+    path.write_text(json.dumps(gradescope(result), indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def write_grades_csv(results: Sequence[SubmissionResult], out: Path) -> Path:
+    ids = exercise_ids(results)
+    path = out / "grades.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["student", *ids, "total"])
+        for result in results:
+            cells = []
+            for ex_id in ids:
+                ex = result.exercise(ex_id)
+                cells.append(_csv_points(ex.points) if ex else "")
+            writer.writerow([result.student, *cells, _csv_points(result.points)])
+    return path
+
+
+def _csv_points(points: float) -> str:
+    # Plain numbers a spreadsheet reads: no thousands separators.
+    return str(int(points)) if float(points).is_integer() else f"{points:.2f}"
+
+
+def class_document(results: Sequence[SubmissionResult]) -> dict[str, Any]:
+    exercises = []
+    for ex_id in exercise_ids(results):
+        sample = next(r.exercise(ex_id) for r in results if r.exercise(ex_id))
+        exercises.append({"id": ex_id, "title": sample.title, "max_points": sample.max_points})
+    return {
+        "grader_version": grader.__version__,
+        "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "exercises": exercises,
+        "submissions": [r.to_dict() for r in results],
+    }
+
+
+def write_class_json(results: Sequence[SubmissionResult], out: Path) -> Path:
+    path = out / "class.json"
+    path.write_text(json.dumps(class_document(results), indent=1) + "\n", encoding="utf-8")
+    return path
+
+
+def read_class_json(path: Path) -> list[SubmissionResult]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return [SubmissionResult.from_dict(s) for s in data["submissions"]]
+
+
+def failure_words(result: ExerciseResult) -> list[str]:
+    """The distinct verdicts that cost this exercise points, in words."""
+    if result.status == "not_submitted":
+        return [verdict_words("not_submitted")]
+    words = dict.fromkeys(verdict_words(t.verdict) for t in result.tests if not t.passed)
+    if not result.tests and result.status == "error":
+        words[verdict_words("error")] = None
+    return list(words)

@@ -1,0 +1,153 @@
+"""Test outcomes rendered as plain text: for Gradescope's `output`, the terminal and replay.
+
+The HTML report renders the same `details` keys richly; this is the fallback every other
+rendering shares, so a student reading results.json on a learning platform still sees the
+interleaving, the deadlock cycle and the replay command, not just the message.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from grader.model import VERDICTS, ExerciseResult, TestOutcome
+
+# Keys the renderers know; anything else is shown as a key/value list.
+KNOWN_KEYS = ("trace", "cycle", "replay", "speedup", "figures")
+
+
+def number(value: float) -> str:
+    """Points and figures without noise: 5 not 5.0, 2.5 stays 2.5, 1.234567 -> 1.23.
+
+    Thousands are grouped from five digits on (80,000 increments), not in 1234.
+    """
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int) or float(value).is_integer():
+        return f"{int(value):,}" if abs(value) >= 10_000 else str(int(value))
+    return f"{value:,.2f}".rstrip("0").rstrip(".") if abs(value) >= 0.01 else f"{value:.3g}"
+
+
+def verdict_words(verdict: str) -> str:
+    return VERDICTS.get(verdict, verdict.replace("_", " "))
+
+
+def trace_steps(trace: Any) -> list[dict[str, Any]] | None:
+    """The steps of an interleaving, or None when the trace is a preformatted string."""
+    if isinstance(trace, list) and all(isinstance(s, dict) for s in trace):
+        return trace
+    return None
+
+
+def speedup_series(value: Any) -> list[dict[str, float]] | None:
+    """A list of {workers, speedup} points, wherever it sits in a speedup/figures value."""
+    def is_series(v: Any) -> bool:
+        return (isinstance(v, list) and len(v) > 0 and all(
+            isinstance(p, dict) and _is_num(p.get("workers")) and _is_num(p.get("speedup"))
+            for p in v))
+
+    if is_series(value):
+        return sorted(value, key=lambda p: p["workers"])
+    if isinstance(value, dict):
+        for v in value.values():
+            if is_series(v):
+                return sorted(v, key=lambda p: p["workers"])
+    return None
+
+
+def scalar_figures(value: Any) -> dict[str, Any]:
+    """The flat name -> value entries of a speedup/figures dict (the series left out)."""
+    if isinstance(value, dict):
+        return {k: v for k, v in value.items() if not isinstance(v, (list, dict))}
+    if _is_num(value):
+        return {"value": value}
+    return {}
+
+
+def _is_num(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def show_value(value: Any, key: str = "") -> str:
+    if _is_num(value):
+        # A seed is an identifier to type back in, not a quantity: never grouped.
+        return str(value) if "seed" in key else number(value)
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, default=str)
+
+
+def trace_text(trace: Any) -> str:
+    steps = trace_steps(trace)
+    if steps is None:
+        return str(trace).rstrip()
+    rows = [("step", "thread", "where", "code")]
+    for i, step in enumerate(steps, 1):
+        where = f"{step.get('file', '?')}:{step.get('line', '?')}"
+        code = str(step.get("source", "")).strip()
+        if step.get("note"):
+            code += f"    # {step['note']}"
+        rows.append((str(i), str(step.get("thread", "?")), where, code))
+    widths = [max(len(r[c]) for r in rows) for c in range(3)]
+    return "\n".join(
+        "  ".join(cell.ljust(widths[c]) for c, cell in enumerate(row[:3])) + "  " + row[3]
+        for row in rows).rstrip()
+
+
+def cycle_text(cycle: Any) -> str:
+    if not isinstance(cycle, list):
+        return str(cycle)
+    lines = [f"{i}. {link}" for i, link in enumerate(cycle, 1)]
+    if len(cycle) > 1:
+        lines.append("   ... and back to 1: nobody can go on.")
+    return "\n".join(lines)
+
+
+def figures_text(value: Any) -> str:
+    lines = [f"{k}: {show_value(v, k)}" for k, v in scalar_figures(value).items()]
+    series = speedup_series(value)
+    if series:
+        lines.append("workers  speedup")
+        lines += [f"{number(p['workers']):>7}  {number(p['speedup'])}x" for p in series]
+    if not lines:
+        return show_value(value)
+    return "\n".join(lines)
+
+
+def details_text(details: dict[str, Any]) -> str:
+    """Every detail of a failed test as readable text, known keys first."""
+    parts: list[str] = []
+    if "trace" in details:
+        parts.append("Interleaving:\n" + _indent(trace_text(details["trace"])))
+    if "cycle" in details:
+        parts.append("Deadlock cycle:\n" + _indent(cycle_text(details["cycle"])))
+    for key in ("speedup", "figures"):
+        if key in details:
+            parts.append(f"{key.capitalize()}:\n" + _indent(figures_text(details[key])))
+    others = {k: v for k, v in details.items() if k not in KNOWN_KEYS}
+    if others:
+        parts.append("\n".join(f"{k}: {show_value(v, k)}" for k, v in others.items()))
+    if "replay" in details:
+        parts.append("Replay this schedule:\n" + _indent(str(details["replay"])))
+    return "\n\n".join(parts)
+
+
+def outcome_text(outcome: TestOutcome) -> str:
+    """One test's message and details: what a student reads when it failed."""
+    if outcome.passed:
+        return outcome.message or "passed"
+    head = f"{verdict_words(outcome.verdict)}: {outcome.message}" if outcome.message \
+        else verdict_words(outcome.verdict)
+    extra = details_text(outcome.details)
+    return f"{head}\n\n{extra}" if extra else head
+
+
+def exercise_line(result: ExerciseResult) -> str:
+    """'race_counter  6/10  2 of 3 tests passed' for summaries."""
+    passed = sum(t.passed for t in result.tests)
+    status = result.message if result.status != "graded" and result.message else \
+        f"{passed} of {len(result.tests)} tests passed"
+    return f"{result.exercise}  {number(result.points)}/{number(result.max_points)}  {status}"
+
+
+def _indent(text: str, prefix: str = "  ") -> str:
+    return "\n".join(prefix + line if line else line for line in text.splitlines())
