@@ -1,0 +1,274 @@
+"""The command line: `python -m grader grade | replay | check`.
+
+The commands follow an instructor's day: check the catalogue, grade a class, replay one
+student's failing schedule to see it happen. Bad input (a wrong path, an unknown exercise,
+a malformed exercise.yaml) exits 2 with one line on stderr, never a traceback; once
+grading has run the exit status is 0, whatever the scores, so scripts can tell "the grader
+could not run" from "students lost points".
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import traceback
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
+
+from rich.console import Console
+
+import grader
+from grader.catalog import Catalog, CatalogError, Exercise, load_catalog
+from grader.model import ExerciseResult, SubmissionResult, TestOutcome
+
+if TYPE_CHECKING:
+    from grader.submissions import Submission
+
+# The repository that holds this package: exercises/ and solutions/ sit beside grader/.
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_EXERCISES = REPO_ROOT / "exercises"
+DEFAULT_OUT = Path("reports")
+
+
+class UsageError(Exception):
+    """Bad input from the person at the keyboard: reported as one line, exit status 2."""
+
+
+def _input_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions that mean 'bad input', including the submissions module's own."""
+    errors: list[type[BaseException]] = [UsageError, CatalogError]
+    try:
+        from grader.submissions import SubmissionError
+        errors.append(SubmissionError)
+    except ImportError:
+        pass
+    return tuple(errors)
+
+
+# ---------------------------------------------------------------- shared steps
+
+def _catalog(args: argparse.Namespace) -> Catalog:
+    return load_catalog(Path(args.exercises))
+
+
+def _resolve(text: str, catalog: Catalog) -> Path:
+    """The path to grade. 'solutions' and 'exercises' also name the catalogue's own
+    folders, so the reference solutions and the stubs can be graded from anywhere."""
+    path = Path(text)
+    if path.exists():
+        return path
+    if text in ("solutions", "exercises"):
+        own = catalog.root if text == "exercises" else catalog.root.parent / "solutions"
+        if own.is_dir():
+            return own
+    raise UsageError(f"{text}: no such file or folder")
+
+
+def _discover(path: Path, catalog: Catalog) -> list["Submission"]:
+    from grader.submissions import discover
+    found = discover(path, catalog)
+    if not found:
+        names = ", ".join(sorted(catalog.by_file()))
+        raise UsageError(f"{path}: nothing here looks like a submission (no {names})")
+    return found
+
+
+def _selected(catalog: Catalog, ids: Sequence[str] | None) -> list[Exercise]:
+    if not ids:
+        return list(catalog.exercises)
+    return [catalog.get(i) for i in dict.fromkeys(ids)]  # raises CatalogError if unknown
+
+
+def _shown(path: Path) -> str:
+    """A path as the user would type it: relative to where they are, when it can be."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def crashed(student: str, exercises: Sequence[Exercise], exc: BaseException) -> SubmissionResult:
+    """A result for a submission the grader itself failed on: zero points, marked as not
+    judged, so the others' results are kept and this one is visibly to be re-run."""
+    why = f"the grader failed on this submission ({type(exc).__name__}: {exc}); re-run it"
+    return SubmissionResult(student, tuple(
+        ExerciseResult(ex.id, ex.title, ex.max_points, 0.0,
+                       tuple(TestOutcome(t.name, t.title, t.points, 0.0, "not_judged", why)
+                             for t in ex.tests),
+                       status="error", message=why)
+        for ex in exercises))
+
+
+@contextmanager
+def _progress(total: int) -> Iterator[Callable[[str], None]]:
+    """A progress bar on stderr while grading, silent when stderr is not a terminal."""
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn,
+                               TextColumn, TimeElapsedColumn, TimeRemainingColumn)
+    console = Console(stderr=True)
+    with Progress(SpinnerColumn(), TextColumn("grading {task.description}"), BarColumn(),
+                  MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("eta"),
+                  TimeRemainingColumn(), console=console, transient=True,
+                  disable=not console.is_terminal) as bar:
+        task = bar.add_task("", total=total)
+
+        def step(student: str) -> None:
+            bar.update(task, description=student)
+
+        yield step
+        bar.update(task, completed=total)
+
+
+# ---------------------------------------------------------------- grade
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    from grader.exports import write_class_json, write_grades_csv, write_results_json
+    from grader.report.render import write_class_report, write_student_report
+    from grader.summary import print_summary
+
+    catalog = _catalog(args)
+    exercises = _selected(catalog, args.exercise)
+    submissions = _discover(_resolve(args.path, catalog), catalog)
+    from grader import runner  # only once the input is known to be good
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    results: list[SubmissionResult] = []
+    started = time.monotonic()
+    with _progress(len(submissions)) as now_grading:
+        for submission in submissions:
+            now_grading(submission.student)
+            try:
+                result = runner.grade_submission(submission, exercises)
+            except Exception as exc:  # one broken run must not cost the others their grades
+                print(f"grader: internal error grading {submission.student}: "
+                      f"{type(exc).__name__}: {exc}", file=sys.stderr)
+                if args.debug:
+                    traceback.print_exc()
+                result = crashed(submission.student, exercises, exc)
+            # Written as soon as graded: an interrupted class run keeps what it finished.
+            write_results_json(result, out)
+            write_student_report(result, out)
+            results.append(result)
+            sys.stderr.flush()
+
+    write_grades_csv(results, out)
+    write_class_json(results, out)
+    index = write_class_report(results, out)
+    print_summary(results)
+    where = _shown(out)
+    print(f"\nGraded {len(results)} submission{'s' if len(results) != 1 else ''} on "
+          f"{len(exercises)} exercise{'s' if len(exercises) != 1 else ''} in "
+          f"{time.monotonic() - started:.1f} s.")
+    print(f"Reports: {_shown(index)} (class), {where}/<student>/report.html, "
+          f"{where}/<student>/results.json (Gradescope), {where}/grades.csv, {where}/class.json")
+    return 0
+
+
+# ---------------------------------------------------------------- replay
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from grader.report.text import number, outcome_text, verdict_words
+
+    catalog = _catalog(args)
+    exercise = catalog.get(args.exercise_id)
+    if exercise.test(args.test) is None:
+        known = ", ".join(t.name for t in exercise.tests)
+        raise UsageError(f"exercise '{exercise.id}' has no hidden test '{args.test}' "
+                         f"(known: {known})")
+    found = _discover(_resolve(args.submission, catalog), catalog)
+    if len(found) != 1:
+        names = ", ".join(s.student for s in found[:5]) + (", ..." if len(found) > 5 else "")
+        raise UsageError(f"{args.submission}: holds {len(found)} submissions ({names}); "
+                         f"give the folder of one student")
+    submission = found[0]
+    from grader import runner
+    result = runner.grade_exercise(submission, exercise, replay_seed=args.seed)
+    outcome = next((t for t in result.tests if t.name == args.test), None)
+    print(f"{submission.student} · {exercise.id} · {args.test} · schedule seed {args.seed}")
+    if outcome is None:
+        # The exercise did not get as far as this test (missing file, import error...).
+        print(f"{verdict_words(result.status)}: {result.message or 'the test did not run'}")
+        return 0
+    print(f"{outcome.title}: {verdict_words(outcome.verdict)}, "
+          f"{number(outcome.points)}/{number(outcome.max_points)} points\n")
+    print(outcome_text(outcome))
+    return 0
+
+
+# ---------------------------------------------------------------- check
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from grader.report.text import number
+
+    catalog = _catalog(args)
+    rows = [(e.id, e.title, f"{number(e.max_points)} points",
+             f"{len(e.tests)} test{'s' if len(e.tests) != 1 else ''}",
+             "" if e.solution else "no reference solution") for e in catalog.exercises]
+    widths = [max(len(r[c]) for r in rows) for c in range(4)]
+    for row in rows:
+        print("  ".join(cell.ljust(w) if c < 2 else cell.rjust(w)
+                        for c, (cell, w) in enumerate(zip(row, widths))) + (
+                  f"  ({row[4]})" if row[4] else ""))
+    total = sum(e.max_points for e in catalog.exercises)
+    print(f"{len(rows)} exercise{'s' if len(rows) != 1 else ''}, {number(total)} points in all, "
+          f"from {_shown(catalog.root)}")
+    return 0
+
+
+# ---------------------------------------------------------------- the parser
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="grader", description="Grade exercises in Python multithreading and multiprocessing.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {grader.__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--exercises", metavar="DIR", default=str(DEFAULT_EXERCISES),
+                        help="the exercise catalogue (default: exercises/ beside the grader)")
+    common.add_argument("--debug", action="store_true",
+                        help="print tracebacks of internal errors (for grader developers)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    grade = commands.add_parser(
+        "grade", parents=[common], help="grade one submission, a class folder or a .zip",
+        description="Grade one submission, a class folder, or a .zip of either. "
+                    "'solutions' and 'exercises' grade the reference solutions and the stubs.")
+    grade.add_argument("path", metavar="PATH")
+    grade.add_argument("--out", metavar="DIR", default=str(DEFAULT_OUT),
+                       help="where reports go (default: reports/)")
+    grade.add_argument("--exercise", metavar="ID", action="append",
+                       help="grade only this exercise (repeat for several)")
+    grade.set_defaults(func=cmd_grade)
+
+    replay = commands.add_parser(
+        "replay", parents=[common], help="re-run one hidden test under one schedule seed",
+        description="Re-run one hidden test on one submission with the schedule seed a "
+                    "report gave, and print everything it found.")
+    replay.add_argument("submission", metavar="SUBMISSION", help="one student's folder or file")
+    replay.add_argument("exercise_id", metavar="EXERCISE")
+    replay.add_argument("test", metavar="TEST", help="the hidden test's name, test_...")
+    replay.add_argument("--seed", type=int, required=True, metavar="N")
+    replay.set_defaults(func=cmd_replay)
+
+    check = commands.add_parser(
+        "check", parents=[common], help="validate the exercise catalogue and list it")
+    check.set_defaults(func=cmd_check)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except _input_errors() as exc:
+        print(f"grader: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("grader: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a grader bug: still one line unless asked for more
+        if args.debug:
+            raise
+        print(f"grader: internal error: {type(exc).__name__}: {exc} "
+              f"(run again with --debug for the traceback)", file=sys.stderr)
+        return 1
