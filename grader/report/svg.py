@@ -16,7 +16,7 @@ from grader.report.text import number
 def _svg(width: int, height: int, body: list[str], label: str, css: str = "chart") -> Markup:
     return Markup(
         f'<svg class="{css}" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-        f'role="img" aria-label="{escape(label)}" xmlns="http://www.w3.org/2000/svg">'
+        f'role="img" aria-label="{escape(label)}">'
         f'<title>{escape(label)}</title>{"".join(body)}</svg>')
 
 

@@ -1,0 +1,153 @@
+"""The HTML reports: both pages render from hand-built results, show what failed and why,
+stand alone (no external URL), and look like a page in a real browser."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import struct
+import subprocess
+from pathlib import Path
+
+import pytest
+from report_samples import demo_results
+
+from grader import model
+from grader.model import SubmissionResult
+from grader.report.render import (detail_blocks, render_class, render_student,
+                                  write_class_report, write_student_report)
+from grader.report.text import details_text, number, outcome_text
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+def by_name(name: str) -> SubmissionResult:
+    return next(r for r in demo_results() if r.student == name)
+
+
+def text_of(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def assert_self_contained(html: str) -> None:
+    assert not re.search(r"(?i)https?://|//cdn|<link\b|\bsrc\s*=", html), "external resource"
+    assert "<style>" in html
+
+
+def test_student_page_shows_the_race_with_its_interleaving() -> None:
+    html = render_student(by_name("boris"))
+    assert_self_contained(html)
+    words = text_of(html)
+    assert "boris" in words and "24 / 30 points" in words
+    assert "race found" in words and "lost 1,204 of 80,000 increments with 8 threads" in words
+    # One column per thread, the steps in order, the note on the losing write.
+    assert re.search(r"<th>T1</th>\s*<th>T2</th>", html)
+    assert html.count('class="step"') == 4
+    assert "overwrites T2&#39;s increment" in html
+    assert '<pre class="replay"><code>python -m grader replay demo/class/boris' in html
+
+
+def test_passed_tests_are_one_line_each() -> None:
+    html = render_student(by_name("ada"))
+    assert html.count('class="test passed"') == 7
+    assert 'class="test failed' not in html
+    assert "30 / 30 points" in text_of(html)
+
+
+def test_deadlock_cycle_is_a_numbered_chain() -> None:
+    html = render_student(by_name("chen"))
+    assert re.search(r'<ol class="cycle">\s*<li>T1 holds account 1&#39;s lock', html)
+    assert "back to step 1" in html
+
+
+def test_speedup_series_is_drawn_as_a_chart() -> None:
+    html = render_student(by_name("dana"))
+    assert "not parallel" in html
+    assert '<svg class="chart"' in html and "polyline" in html
+    assert "<th>required</th><td>1.5</td>" in html
+
+
+def test_missing_and_unimportable_files_are_explained() -> None:
+    emil = text_of(render_student(by_name("emil")))
+    assert "counter.py was not submitted" in emil
+    fatima = text_of(render_student(by_name("fatima")))
+    assert "does not import" in fatima and "SyntaxError" in fatima
+
+
+def test_class_page_summarises_and_links_every_student() -> None:
+    results = demo_results()
+    html = render_class(results)
+    assert_self_contained(html)
+    for r in results:
+        assert f'href="{r.student}/report.html"' in html
+    words = text_of(html)
+    assert "6 submissions" in words
+    for kind in ("race found", "deadlock", "not parallel", "not submitted", "does not import"):
+        assert kind in words
+    assert 'class="chart histogram"' in html and html.count('class="spark"') == 3
+    # The hardest test comes first.
+    first_test = re.search(r"Hidden tests, hardest first.*?<tbody>\s*<tr>\s*<td>([^<]+)", html,
+                           re.S)
+    assert first_test and first_test.group(1) in ("Opposite transfers finish",
+                                                  "transfer(a, a, x) is harmless")
+
+
+def test_everything_a_student_wrote_is_escaped() -> None:
+    evil = "<script>alert(1)</script>"
+    result = SubmissionResult(evil, (by_name("boris").exercises[0],))
+    outcome = model.TestOutcome("test_x", evil, 1.0, 0.0, "wrong", evil, {evil: evil})
+    from dataclasses import replace
+    ex = replace(result.exercises[0], tests=(outcome,))
+    html = render_student(SubmissionResult(evil, (ex,))) + render_class([result])
+    assert "<script>alert" not in html
+
+
+def test_details_render_known_keys_and_others() -> None:
+    details = {"trace": "T1: read 0\nT2: read 0", "replay": "cmd", "lost": 12,
+               "figures": {"processes": 2}}
+    kinds = [b.kind for b in detail_blocks(details)]
+    assert kinds == ["pre", "figures", "pairs", "replay"]
+    text = details_text(details)
+    assert "T1: read 0" in text and "processes: 2" in text and "lost: 12" in text
+    assert text.rstrip().endswith("cmd")
+
+
+def test_numbers_read_well() -> None:
+    assert [number(5.0), number(2.5), number(1.23456), number(80000), number(1234)] == \
+        ["5", "2.5", "1.23", "80,000", "1234"]
+    assert outcome_text(model.TestOutcome("t", "T", 1, 1, "passed")) == "passed"
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or (
+        "/usr/bin/chromium" if os.access("/usr/bin/chromium", os.X_OK) else None)
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    head = path.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    return struct.unpack(">II", head[16:24])
+
+
+@pytest.mark.skipif(_chromium() is None,
+                    reason="chromium is not installed (make browser installs Debian's package)")
+@pytest.mark.parametrize("page", ["index.html", "boris/report.html"])
+def test_pages_render_in_headless_chromium(tmp_path: Path, page: str) -> None:
+    results = demo_results()
+    out = tmp_path / "reports"
+    for r in results:
+        write_student_report(r, out)
+    write_class_report(results, out)
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / f"{page.replace('/', '_').removesuffix('.html')}.png"
+    shot.unlink(missing_ok=True)
+    subprocess.run(
+        [_chromium(), "--headless", "--no-sandbox", "--disable-gpu",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+         f"--screenshot={shot}", "--window-size=1280,2000", (out / page).as_uri()],
+        check=True, capture_output=True, timeout=120)
+    assert shot.is_file(), "chromium wrote no screenshot"
+    assert _png_size(shot) == (1280, 2000)
+    # A blank page compresses to a few kilobytes; a rendered report does not.
+    assert shot.stat().st_size > 30_000, f"{shot} looks blank"
