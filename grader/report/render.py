@@ -80,6 +80,13 @@ class Block:
 
 def detail_blocks(details: dict[str, Any]) -> list[Block]:
     blocks: list[Block] = []
+    # A deadlock's cycle says at a glance what the interleaving shows step by step.
+    if "cycle" in details:
+        cycle = details["cycle"]
+        if isinstance(cycle, list):
+            blocks.append(Block("cycle", "Deadlock: who waits for whom", [str(c) for c in cycle]))
+        else:
+            blocks.append(Block("pre", "Deadlock: who waits for whom", str(cycle)))
     if "trace" in details:
         steps = trace_steps(details["trace"])
         if steps is None:
@@ -89,12 +96,6 @@ def detail_blocks(details: dict[str, Any]) -> list[Block]:
             rows = [{"n": i, "column": threads.index(str(s.get("thread", "?"))),
                      "step": _step(s)} for i, s in enumerate(steps, 1)]
             blocks.append(Block("trace_table", "Interleaving", rows, extra={"threads": threads}))
-    if "cycle" in details:
-        cycle = details["cycle"]
-        if isinstance(cycle, list):
-            blocks.append(Block("cycle", "Deadlock: who waits for whom", [str(c) for c in cycle]))
-        else:
-            blocks.append(Block("pre", "Deadlock: who waits for whom", str(cycle)))
     for key in ("speedup", "figures"):
         if key in details:
             value = details[key]
@@ -115,8 +116,11 @@ def detail_blocks(details: dict[str, Any]) -> list[Block]:
 
 def _step(step: dict[str, Any]) -> dict[str, str]:
     """A trace step with every field present: engines may leave out a note or a line."""
-    return {"thread": str(step.get("thread", "?")), "file": str(step.get("file") or "?"),
-            "line": str(step.get("line") or "?"), "source": str(step.get("source") or "").strip(),
+    # A step with no file is a scheduler event (a thread starts, joins, blocks on a lock):
+    # shown as an event, not as a line of code.
+    file, line = str(step.get("file") or ""), step.get("line") or ""
+    return {"thread": str(step.get("thread", "?")), "source": str(step.get("source") or "").strip(),
+            "where": f"{file}:{line}" if file and line else file,
             "note": str(step.get("note") or "")}
 
 

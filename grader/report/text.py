@@ -82,8 +82,11 @@ def trace_text(trace: Any) -> str:
         return str(trace).rstrip()
     rows = [("step", "thread", "where", "code")]
     for i, step in enumerate(steps, 1):
-        where = f"{step.get('file', '?')}:{step.get('line', '?')}"
+        file, line = step.get("file") or "", step.get("line") or ""
+        where = f"{file}:{line}" if file and line else file
         code = str(step.get("source", "")).strip()
+        if not file:  # a scheduler event, not a line of code
+            code = f"({code})"
         if step.get("note"):
             code += f"    # {step['note']}"
         rows.append((str(i), str(step.get("thread", "?")), where, code))
@@ -116,10 +119,10 @@ def figures_text(value: Any) -> str:
 def details_text(details: dict[str, Any]) -> str:
     """Every detail of a failed test as readable text, known keys first."""
     parts: list[str] = []
-    if "trace" in details:
-        parts.append("Interleaving:\n" + _indent(trace_text(details["trace"])))
     if "cycle" in details:
         parts.append("Deadlock cycle:\n" + _indent(cycle_text(details["cycle"])))
+    if "trace" in details:
+        parts.append("Interleaving:\n" + _indent(trace_text(details["trace"])))
     for key in ("speedup", "figures"):
         if key in details:
             parts.append(f"{key.capitalize()}:\n" + _indent(figures_text(details[key])))
