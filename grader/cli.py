@@ -9,6 +9,7 @@ could not run" from "students lost points".
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
 import traceback
@@ -101,8 +102,9 @@ def crashed(student: str, exercises: Sequence[Exercise], exc: BaseException) -> 
 
 
 @contextmanager
-def _progress(total: int) -> Iterator[Callable[[str], None]]:
-    """A progress bar on stderr while grading, silent when stderr is not a terminal."""
+def _progress(total: int) -> Iterator[Callable[[str, int], None]]:
+    """A progress bar on stderr while grading, silent when stderr is not a terminal.
+    Yields `now_grading(student, done)`: who is being graded, how many are finished."""
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn,
                                TextColumn, TimeElapsedColumn, TimeRemainingColumn)
     console = Console(stderr=True)
@@ -112,8 +114,8 @@ def _progress(total: int) -> Iterator[Callable[[str], None]]:
                   disable=not console.is_terminal) as bar:
         task = bar.add_task("", total=total)
 
-        def step(student: str) -> None:
-            bar.update(task, description=student)
+        def step(student: str, done: int) -> None:
+            bar.update(task, description=student, completed=done)
 
         yield step
         bar.update(task, completed=total)
@@ -136,8 +138,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
     results: list[SubmissionResult] = []
     started = time.monotonic()
     with _progress(len(submissions)) as now_grading:
-        for submission in submissions:
-            now_grading(submission.student)
+        for done, submission in enumerate(submissions):
+            now_grading(submission.student, done)
             try:
                 result = runner.grade_submission(submission, exercises)
             except Exception as exc:  # one broken run must not cost the others their grades
@@ -256,8 +258,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _OneLineFormatter(logging.Formatter):
+    """Grader warnings as one line each: the tracebacks they carry are for --debug."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"grader: {record.levelname.lower()}: {record.getMessage()}"
+
+
+def _setup_logging(debug: bool) -> None:
+    root = logging.getLogger()
+    if root.handlers:  # embedded (tests, another program): leave their logging alone
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("grader: %(levelname)s: %(name)s: %(message)s")
+                         if debug else _OneLineFormatter())
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if debug else logging.WARNING)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    _setup_logging(args.debug)
     try:
         return args.func(args)
     except _input_errors() as exc:
