@@ -1,0 +1,206 @@
+"""Finding students' submissions in what a teacher hands the grader.
+
+A teacher points the grader at one student's folder, at a class folder, or at the .zip a
+learning platform exports; the grader works out which of these it is and returns one
+`Submission` per student. Zips are unpacked into a temporary folder that lives until the
+grader exits, with paths and sizes checked so a hostile archive cannot write outside it.
+"""
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import stat
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader.catalog import Catalog
+
+# Platform and OS litter that is never part of a submission.
+IGNORED_NAMES = {"__MACOSX", "__pycache__", "Thumbs.db"}
+MAX_EXTRACTED_BYTES = 50 * 1024 * 1024
+MAX_ZIP_ENTRIES = 20_000
+# Zips inside zips (a class zip of student zips, a student folder holding its zip) are
+# unpacked this many levels deep; anything deeper is not how platforms export.
+MAX_ZIP_DEPTH = 3
+# How deep below a student's folder a known file is still looked for (alice/src/race_counter/counter.py).
+MAX_SEARCH_DEPTH = 4
+
+
+class SubmissionError(Exception):
+    """The path given to the grader holds no submission we can read; one line, for a teacher."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    student: str
+    files: dict[str, Path]  # student file name ("counter.py") -> the file found
+    root: Path = field(compare=False)
+
+
+def discover(path: Path, catalog: Catalog) -> list[Submission]:
+    """The submissions at PATH: one submission folder, a class folder, or a .zip of either."""
+    path = Path(path)
+    if not path.exists():
+        raise SubmissionError(f"{path}: no such file or folder")
+    known = _Known(catalog)
+    if path.is_file():
+        if not zipfile.is_zipfile(path):
+            raise SubmissionError(
+                f"{path}: not a folder or a .zip; expected a student's folder, a class folder or a .zip of either")
+        root = _unwrap(_extract(path, _staging_dir(), depth=0), known)
+        name = path.stem
+    else:
+        root, name = path, path.name
+    if known.is_submission(root):
+        submissions = [_submission(name, root, known)]
+    else:
+        submissions = _class(root, known, depth=1 if path.is_file() else 0)
+    if not submissions or not any(s.files for s in submissions):
+        raise SubmissionError(
+            f"{path}: nothing that looks like a submission; expected a student's folder holding "
+            f"exercise folders or files such as {known.example()}, or a class folder (or .zip) of such folders")
+    names = [s.student for s in submissions]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise SubmissionError(f"{path}: two submissions are both named '{duplicates[0]}' (a folder and a .zip?)")
+    return sorted(submissions, key=lambda s: s.student)
+
+
+class _Known:
+    """What the catalogue says a submission contains: exercise ids and student file names."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.by_file = catalog.by_file()
+        self.ids = {e.id for e in catalog.exercises}
+
+    def example(self) -> str:
+        return ", ".join(sorted(self.by_file)[:2]) or "counter.py"
+
+    def is_submission(self, folder: Path) -> bool:
+        # One look at the direct children only: a class folder's children are students.
+        for child in _children(folder):
+            if child.is_dir() and child.name in self.ids:
+                return True
+            if child.is_file() and child.name in self.by_file:
+                return True
+        return False
+
+
+def _children(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if not _ignored(p.name))
+
+
+def _ignored(name: str) -> bool:
+    return name.startswith(".") or name in IGNORED_NAMES
+
+
+def _class(root: Path, known: _Known, depth: int) -> list[Submission]:
+    submissions = []
+    for child in _children(root):
+        if child.is_dir():
+            folder = _unwrap(child, known)
+            # Some platforms put each student's upload, itself a zip, in a folder of their own.
+            if not known.is_submission(folder) and depth < MAX_ZIP_DEPTH:
+                zips = [p for p in _children(folder) if p.is_file() and p.suffix.lower() == ".zip"]
+                if len(zips) == 1:
+                    folder = _unwrap(_extract(zips[0], _staging_dir(), depth + 1), known)
+            submissions.append(_submission(child.name, folder, known))
+        elif child.suffix.lower() == ".zip" and depth < MAX_ZIP_DEPTH:
+            folder = _unwrap(_extract(child, _staging_dir(), depth + 1), known)
+            submissions.append(_submission(child.stem, folder, known))
+    return submissions
+
+
+def _unwrap(folder: Path, known: _Known) -> Path:
+    """Step into lone wrapper folders ("alice.zip" holding "alice/") until the content shows."""
+    for _ in range(MAX_SEARCH_DEPTH):
+        if known.is_submission(folder):
+            return folder
+        children = _children(folder)
+        if len(children) != 1 or not children[0].is_dir():
+            return folder
+        folder = children[0]
+    return folder
+
+
+def _submission(student: str, root: Path, known: _Known) -> Submission:
+    found: dict[str, list[Path]] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        depth = len(here.relative_to(root).parts)
+        dirnames[:] = [] if depth >= MAX_SEARCH_DEPTH else sorted(d for d in dirnames if not _ignored(d))
+        for name in filenames:
+            if name in known.by_file and (here / name).is_file():
+                found.setdefault(name, []).append(here / name)
+    files = {}
+    for name, candidates in found.items():
+        exercise_id = known.by_file[name].id
+        # alice/race_counter/counter.py beats a stray copy elsewhere; then the shallowest.
+        files[name] = min(candidates, key=lambda p: (p.parent.name != exercise_id,
+                                                     len(p.relative_to(root).parts), str(p)))
+    return Submission(student, dict(sorted(files.items())), root)
+
+
+_staging_root: Path | None = None
+
+
+def _staging_dir() -> Path:
+    """A fresh folder for one archive, under a per-process temp dir removed at exit."""
+    global _staging_root
+    if _staging_root is None:
+        _staging_root = Path(tempfile.mkdtemp(prefix="grader-submissions-"))
+        atexit.register(shutil.rmtree, _staging_root, True)
+    return Path(tempfile.mkdtemp(dir=_staging_root))
+
+
+def _extract(archive: Path, dest: Path, depth: int) -> Path:
+    """Unpack ARCHIVE into DEST, refusing anything that would escape DEST or is too big."""
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            entries = zf.infolist()
+            if len(entries) > MAX_ZIP_ENTRIES:
+                raise SubmissionError(f"{archive.name}: holds {len(entries):,} entries, more than the {MAX_ZIP_ENTRIES:,} allowed")
+            declared = sum(e.file_size for e in entries)
+            if declared > MAX_EXTRACTED_BYTES:
+                raise SubmissionError(f"{archive.name}: expands to {declared / 2**20:.0f} MB, more than the "
+                                      f"{MAX_EXTRACTED_BYTES // 2**20} MB allowed; refusing to unpack it")
+            written = 0
+            for entry in entries:
+                target = _safe_target(archive, dest, entry)
+                if target is None:
+                    continue
+                if entry.is_dir():
+                    target.mkdir(parents=True, exist_ok=True)
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                # Count what really comes out: a header's declared size can lie.
+                with zf.open(entry) as src, open(target, "wb") as out:
+                    while chunk := src.read(1 << 16):
+                        written += len(chunk)
+                        if written > MAX_EXTRACTED_BYTES:
+                            raise SubmissionError(f"{archive.name}: expands to more than "
+                                                  f"{MAX_EXTRACTED_BYTES // 2**20} MB; refusing to unpack it")
+                        out.write(chunk)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError) as exc:
+        # RuntimeError: an encrypted entry; NotImplementedError: an unknown compression.
+        raise SubmissionError(f"{archive.name}: cannot unpack this zip: {exc}") from None
+    except OSError as exc:
+        raise SubmissionError(f"{archive.name}: cannot unpack this zip: {exc.strerror or exc}") from None
+    return dest
+
+
+def _safe_target(archive: Path, dest: Path, entry: zipfile.ZipInfo) -> Path | None:
+    name = entry.filename.replace("\\", "/")  # zips made on Windows
+    parts = [p for p in name.split("/") if p not in ("", ".")]
+    if name.startswith("/") or (parts and len(parts[0]) == 2 and parts[0][1] == ":"):
+        raise SubmissionError(f"{archive.name}: refusing an absolute path inside the zip: {entry.filename}")
+    if ".." in parts:
+        raise SubmissionError(f"{archive.name}: refusing a path that leaves the zip's folder: {entry.filename}")
+    if not parts or any(_ignored(p) for p in parts):
+        return None
+    if stat.S_ISLNK(entry.external_attr >> 16):
+        return None  # a symlink could point anywhere on the grading machine
+    return dest.joinpath(*parts)
