@@ -1,0 +1,414 @@
+"""The grader's pytest plugin, loaded with `-p grader.plugin` inside the test process.
+
+It gives hidden tests their fixtures (`student`, `exercise`, `engine`) and reports the
+outcome of every test as one JSON line on a channel the student's code does not write to
+by accident: a results file outside the staged copy, named by an environment variable.
+Stdout is only ever a log; the grader never parses it. The protocol (one JSON object a
+line, each with the writer's "pid"):
+
+    {"event": "collected", "tests": [{"nodeid", "test", "function"}, ...]}
+    {"event": "collect_error", "where": nodeid, "message": str}
+    {"event": "start", "nodeid", "test", "function", "timeout": s}
+    {"event": "result", "nodeid", "test", "function", "verdict", "message", "details", "duration"}
+    {"event": "done", "exitstatus": int}
+
+After "done" the process leaves with os._exit: threads a student left running (a
+deadlock the test already reported) must not keep it alive.
+"""
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import json
+import os
+import sys
+import threading
+from pathlib import Path
+from types import ModuleType, TracebackType
+from typing import Any, Iterator
+
+import pytest
+
+from grader.catalog import Exercise, load_exercise
+from grader.model import TestSpec
+from grader.testing import Failure, StudentImportError
+
+ENV_EXERCISE = "GRADER_EXERCISE"  # the Exercise as JSON, so in-memory overrides reach the child
+ENV_EXERCISE_DIR = "GRADER_EXERCISE_DIR"  # the exercise folder (fallback: load exercise.yaml)
+ENV_STAGED = "GRADER_STAGED_DIR"  # the staged copy: student files, given files, hidden/
+ENV_RESULTS = "GRADER_RESULTS"  # the results file the records are appended to
+ENV_REPLAY_SEED = "GRADER_REPLAY_SEED"  # replay one recorded schedule (read by grader.concurrency)
+
+MESSAGE_LINES = 6  # a failure message is a few lines, never a whole pytest report
+
+
+# --------------------------------------------------------------------------- exercise
+
+def exercise_to_json(exercise: Exercise) -> str:
+    return json.dumps(dataclasses.asdict(exercise), default=str)
+
+
+def exercise_from_json(text: str) -> Exercise:
+    data = json.loads(text)
+    data["tests"] = tuple(TestSpec(**t) for t in data["tests"])
+    data["path"] = Path(data["path"])
+    data["solution"] = Path(data["solution"]) if data.get("solution") else None
+    for name in ("topics", "files", "given"):
+        data[name] = tuple(data.get(name, ()))
+    known = {f.name for f in dataclasses.fields(Exercise)}
+    return Exercise(**{k: v for k, v in data.items() if k in known})
+
+
+def _current_exercise() -> Exercise:
+    if os.environ.get(ENV_EXERCISE):
+        return exercise_from_json(os.environ[ENV_EXERCISE])
+    if os.environ.get(ENV_EXERCISE_DIR):
+        return load_exercise(Path(os.environ[ENV_EXERCISE_DIR]))
+    raise RuntimeError(f"grader.plugin: neither {ENV_EXERCISE} nor {ENV_EXERCISE_DIR} is set")
+
+
+def _staged_dir() -> Path:
+    return Path(os.environ.get(ENV_STAGED) or os.getcwd())
+
+
+# --------------------------------------------------------------------------- student
+
+class Student:
+    """The student's files in the staged copy, imported the way the exercise's mode needs."""
+
+    def __init__(self, directory: Path, exercise: Exercise) -> None:
+        self.dir = directory
+        self.exercise = exercise
+        self._modules: dict[str, ModuleType] = {}
+        self._broken: dict[str, str] = {}  # a file that failed once fails the same way again, fast
+
+    def path(self, name: str) -> Path:
+        return self.dir / f"{name.removesuffix('.py')}.py"
+
+    def module(self, name: str) -> ModuleType:
+        name = name.removesuffix(".py")
+        if name in self._modules:
+            return self._modules[name]
+        if name in self._broken:
+            raise StudentImportError(self._broken[name])
+        path = self.path(name)
+        if not path.is_file():
+            raise StudentImportError(f"{path.name} was not submitted")
+        _send("importing", file=path.name)  # a crash from here on is the import's doing
+        try:
+            module = self._load(name, path)
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:
+            message = _import_failure(path, exc, self.dir)
+            if message is None:
+                raise  # not the student's doing: let the grader's error show as such
+            self._broken[name] = message
+            raise StudentImportError(message) from None
+        finally:
+            _send("imported", file=path.name)
+        self._modules[name] = module
+        return module
+
+    def _load(self, name: str, path: Path) -> ModuleType:
+        if self.exercise.mode == "threads":
+            try:
+                from grader.concurrency import load_module  # the controlled scheduler's import
+            except ImportError:
+                load_module = None
+            if load_module is not None:
+                return load_module(name, path)
+        return _plain_import(name, path)
+
+
+def _plain_import(name: str, path: Path) -> ModuleType:
+    # Imported under its plain name from the staged folder, first on sys.path, so that
+    # multiprocessing pickles the student's functions by reference and a spawned worker
+    # (which inherits sys.path) imports the very same file.
+    folder = str(path.parent)
+    sys.path[:] = [folder] + [p for p in sys.path if p != folder]
+    sys.modules.pop(name, None)
+    importlib.invalidate_caches()
+    module = importlib.import_module(name)
+    if Path(module.__file__ or "").resolve() != path.resolve():
+        raise ImportError(f"importing {name!r} found {module.__file__}, not {path}")
+    return module
+
+
+def _import_failure(path: Path, exc: BaseException, staged: Path) -> str | None:
+    """One line on why the student's file does not import, or None if it is not the student's fault."""
+    head = f"{path.name} does not import"
+    if isinstance(exc, SyntaxError) and exc.filename and _is_student_file(exc.filename, staged):
+        where = Path(exc.filename).name
+        place = f" in {where}" if where != path.name else ""
+        return f"{head}: {type(exc).__name__}{place} at line {exc.lineno}: {exc.msg}"
+    frame = _last_student_frame(exc.__traceback__, staged)
+    if _is_timeout(exc):
+        limit = _timeout_limit(exc)
+        where = f" (it was at {frame[0]} line {frame[1]})" if frame else ""
+        return f"{head}: it was still running after {limit} s; an endless loop at import time?{where}"
+    if isinstance(exc, SystemExit):
+        where = f" at line {frame[1]}" if frame else ""
+        return f"{head}: it calls sys.exit({exc.code!r}){where}; code at the top level runs on import"
+    if frame is None:
+        return None
+    place = f" in {frame[0]}" if frame[0] != path.name else ""
+    return f"{head}: {type(exc).__name__}{place} at line {frame[1]}: {_first_line(exc)}"
+
+
+def _is_student_file(filename: str, staged: Path) -> bool:
+    # Anything in the staged folder except the hidden tests: the student's files and the
+    # given helpers they import (the interesting line is usually in the student's own).
+    real = Path(os.path.realpath(filename))
+    root = Path(os.path.realpath(staged))
+    return real.parent == root and real.suffix == ".py"
+
+
+def _last_student_frame(tb: TracebackType | None, staged: Path) -> tuple[str, int, str] | None:
+    found = None
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if _is_student_file(code.co_filename, staged):
+            found = (Path(code.co_filename).name, tb.tb_lineno, code.co_name)
+        tb = tb.tb_next
+    return found
+
+
+def _student_frame_in_stack(frame: Any, staged: Path) -> tuple[str, int, str] | None:
+    while frame is not None:  # innermost first: the first student frame is the latest
+        if _is_student_file(frame.f_code.co_filename, staged):
+            return Path(frame.f_code.co_filename).name, frame.f_lineno, frame.f_code.co_name
+        frame = frame.f_back
+    return None
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    return isinstance(exc, pytest.fail.Exception) and "from pytest-timeout" in str(exc)
+
+
+def _timeout_limit(exc: BaseException) -> str:
+    text = str(exc)  # "Timeout (>10.0s) from pytest-timeout."
+    try:
+        return f"{float(text[text.find('>') + 1:text.find('s)')]):g}"
+    except ValueError:
+        return "?"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else ""
+
+
+# --------------------------------------------------------------------------- fixtures
+
+@pytest.fixture(scope="session")
+def exercise() -> Exercise:
+    """The exercise being graded: its params and budgets."""
+    return _current_exercise()
+
+
+@pytest.fixture(scope="session")
+def student(exercise: Exercise) -> Student:
+    """The student's files: `student.module("counter")`."""
+    return Student(_staged_dir(), exercise)
+
+
+@pytest.fixture
+def engine(request: pytest.FixtureRequest, exercise: Exercise) -> Any:
+    """The controlled scheduler for this test (grader.concurrency)."""
+    try:
+        from grader.concurrency import Engine
+    except ImportError as exc:
+        raise RuntimeError(f"the grader's concurrency engine is not available: {exc}") from None
+    return Engine.for_test(request.node.name, exercise)
+
+
+# --------------------------------------------------------------------------- outcomes
+
+class _Channel:
+    def __init__(self, path: str) -> None:
+        # O_APPEND: every record lands whole at the end even if a forked copy of this
+        # process writes too (the grader keeps only the records of the pid it started).
+        self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+
+    def send(self, event: str, **fields: Any) -> None:
+        record = {"event": event, "pid": os.getpid(), **fields}
+        data = (json.dumps(_jsonable(record)) + "\n").encode()
+        while data:
+            data = data[os.write(self.fd, data):]
+
+
+_channel: _Channel | None = None
+
+
+def _send(event: str, **fields: Any) -> None:
+    if _channel is not None:
+        _channel.send(event, **fields)
+_exitstatus = 0
+_REPORTS = pytest.StashKey[list]()
+
+
+def _jsonable(value: Any, depth: int = 0) -> Any:
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if depth > 20:
+        return repr(value)
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_jsonable(v, depth + 1) for v in value]
+    return repr(value)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _channel
+    if os.environ.get(ENV_RESULTS):
+        _channel = _Channel(os.environ[ENV_RESULTS])
+
+
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    if _channel is not None and report.failed:
+        lines = [ln for ln in str(report.longrepr).splitlines() if ln.startswith("E ")]
+        message = lines[-1][1:].strip() if lines else str(report.longrepr).strip().splitlines()[-1]
+        _channel.send("collect_error", where=report.nodeid, message=message)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if _channel is not None:
+        _channel.send("collected", tests=[_names(item) for item in session.items])
+
+
+def _names(item: pytest.Item) -> dict[str, str]:
+    return {"nodeid": item.nodeid, "test": item.name,
+            "function": getattr(item, "originalname", None) or item.name}
+
+
+def _item_timeout(item: pytest.Item) -> float | None:
+    marker = item.get_closest_marker("timeout")
+    if marker is not None and (marker.args or "timeout" in marker.kwargs):
+        value = marker.args[0] if marker.args else marker.kwargs["timeout"]
+        return float(value) if value is not None else None
+    value = item.config.getoption("timeout", None)
+    return float(value) if value else None
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    if _channel is None:
+        return (yield)
+    item.stash[_REPORTS] = []
+    _channel.send("start", timeout=_item_timeout(item), **_names(item))
+    try:
+        return (yield)
+    finally:
+        verdict, message, details, duration = _outcome(item)
+        _channel.send("result", verdict=verdict, message=message, details=details,
+                      duration=round(duration, 4), **_names(item))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
+    report = yield
+    if _REPORTS in item.stash:
+        item.stash[_REPORTS].append((report, call.excinfo))
+    return report
+
+
+def _outcome(item: pytest.Item) -> tuple[str, str, dict[str, Any], float]:
+    phases = item.stash.get(_REPORTS, [])
+    duration = sum(report.duration for report, _ in phases)
+    for report, excinfo in phases:
+        if report.skipped:
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+            return "not_judged", f"the test was skipped: {reason.removeprefix('Skipped: ')}", {}, duration
+        if report.failed and excinfo is not None:
+            verdict, message, details = describe(excinfo.value, item, report.when)
+            return verdict, message, details, duration
+        if report.failed:
+            return "error", f"the test failed in {report.when}", {}, duration
+    if not any(report.when == "call" for report, _ in phases):
+        return "not_judged", "the test did not run", {}, duration  # fail closed
+    return "passed", "", {}, duration
+
+
+def describe(exc: BaseException, item: pytest.Item, when: str) -> tuple[str, str, dict[str, Any]]:
+    """Verdict, message and details for the exception that ended a test."""
+    staged = _staged_dir()
+    frame = _last_student_frame(exc.__traceback__, staged)
+    where = f" ({frame[0]} line {frame[1]})" if frame else ""
+    if isinstance(exc, Failure):
+        return exc.verdict, exc.message, dict(exc.details)
+    if isinstance(exc, StudentImportError):
+        return "import_error", str(exc), {}
+    if _is_timeout(exc):
+        limit = _timeout_limit(exc)
+        if frame is None:
+            frame = _student_frame_elsewhere(staged)
+        at = f"; your code was at {frame[0]} line {frame[1]} (in {frame[2]})" if frame else ""
+        return "timeout", f"the test ran over its {limit} s limit{at}", {}
+    if isinstance(exc, AssertionError):
+        return "wrong", _assertion_message(exc, item), {}
+    if isinstance(exc, pytest.fail.Exception):
+        return "wrong", _first_lines(str(exc)) or "the test failed", {}
+    if isinstance(exc, SystemExit):
+        return "error", f"your code called sys.exit({exc.code!r}){where}", {}
+    if isinstance(exc, MemoryError):
+        return "error", f"your code ran out of memory{where}", {}
+    who = "your code" if frame else "the test"
+    name = type(exc).__name__
+    text = _first_line(exc)
+    message = f"{who} raised {name}: {text}" if text else f"{who} raised {name}"
+    if when != "call":
+        message += f" (in test {when})"
+    return "error", message + where, {}
+
+
+def _student_frame_elsewhere(staged: Path) -> tuple[str, int, str] | None:
+    # The main thread was waiting (join, a lock); the student's code is in another thread.
+    me = threading.get_ident()
+    for ident, frame in sys._current_frames().items():
+        if ident != me and (found := _student_frame_in_stack(frame, staged)):
+            return found
+    return None
+
+
+def _assertion_message(exc: AssertionError, item: pytest.Item) -> str:
+    text = str(exc).strip()
+    if not text:
+        frame = _last_frame_in(exc.__traceback__, str(item.path)) if hasattr(item, "path") else None
+        return f"an assertion failed at line {frame}" if frame else "an assertion failed"
+    lines = text.splitlines()
+    # Assertion rewriting appends "assert 79 == 80" and "+  where ..." to the author's
+    # message: keep the author's words, or the first comparison line when there are none.
+    cut = next((i for i, line in enumerate(lines) if line.startswith("assert ")), len(lines))
+    return _first_lines("\n".join(lines[:cut] or lines[:1]))
+
+
+def _last_frame_in(tb: TracebackType | None, filename: str) -> int | None:
+    line = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == filename:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def _first_lines(text: str) -> str:
+    lines = text.strip().splitlines()
+    kept = "\n".join(lines[:MESSAGE_LINES])
+    return kept + ("\n..." if len(lines) > MESSAGE_LINES else "")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    global _exitstatus
+    _exitstatus = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _channel is None:
+        return
+    _channel.send("done", exitstatus=_exitstatus)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(_exitstatus)

@@ -1,0 +1,539 @@
+"""Running an exercise's hidden tests against a student's files in a child process.
+
+The student's code never runs in the grader's process. Each run stages a fresh copy (the
+student's files, the given files, the hidden tests, a pytest.ini) in a temp folder and
+runs pytest on it in a new session with resource limits, an output cap and a watchdog.
+Outcomes come only from the results channel the plugin writes (see grader/plugin.py).
+
+The parent fails closed: a test that started and never reported gets "crash" or
+"timeout" with what happened, a test that never started gets "not judged"; the tests
+still to run go to a fresh process, so one hang or crash costs only its own test.
+Everything the child started is killed when the run ends, including daemons that left
+its session (found by a token in their environment, or adopted by the grader as child
+subreaper).
+"""
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import json
+import os
+import re
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import psutil
+
+from grader import plugin
+from grader.catalog import Exercise
+
+KERNELS = Path(__file__).parent / "kernels"  # instrumented replacements for given files
+OUTPUT_CAP = 1 << 20  # bytes of the child's output kept; the rest is read and dropped
+MAX_RESTARTS = 8  # fresh processes after a crash or hang, per run
+POLL = 0.05  # seconds between looks at the results channel
+TREE_POLL = 0.5  # seconds between snapshots of the child's process tree
+OUTPUT_TAIL = 64 << 10  # bytes of the latest output kept in memory past the cap (crash dumps)
+EXIT_GRACE = 5.0  # after its last test, the process gets this long to leave
+ENV_RUN_TOKEN = "GRADER_RUN_TOKEN"  # inherited by everything the child starts: finds escaped daemons
+PYTEST_INI = "[pytest]\n# The staged copy is the rootdir: no configuration from elsewhere applies.\n"
+
+SIGNALS = {"SIGSEGV": "segmentation fault", "SIGBUS": "bus error", "SIGABRT": "aborted",
+           "SIGFPE": "arithmetic error", "SIGILL": "illegal instruction",
+           "SIGXCPU": "CPU time limit exceeded", "SIGXFSZ": "file size limit exceeded",
+           "SIGKILL": "killed; out of memory?", "SIGTERM": "terminated"}
+
+
+@dataclass(frozen=True)
+class TestRecord:
+    """One collected test's outcome, as the plugin reported it or the parent concluded."""
+
+    __test__ = False  # not a test class, whatever pytest thinks of the name
+
+    test: str  # pytest's item name: "test_no_lost_updates[8]"
+    function: str  # the test function, the name exercise.yaml uses: "test_no_lost_updates"
+    verdict: str
+    message: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+    duration: float = 0.0
+
+
+@dataclass(frozen=True)
+class SandboxRun:
+    records: tuple[TestRecord, ...]
+    output: str  # the child's stdout and stderr, capped; a log for people, never parsed for grades
+    duration: float
+    processes: int  # test processes started: 1 + restarts
+    notes: tuple[str, ...] = ()  # run-level problems worth telling (collection errors, restarts)
+    tampered: tuple[str, ...] = ()  # hidden files that changed during the run
+
+
+def run_hidden_tests(exercise: Exercise, files: Mapping[str, Path], *,
+                     replay_seed: int | None = None) -> SandboxRun:
+    """Run EXERCISE's hidden tests against FILES (student file name -> path) in isolation."""
+    _become_subreaper()
+    run_dir = Path(tempfile.mkdtemp(prefix=f"grader-{exercise.id}-"))
+    try:
+        staged = stage(exercise, files, run_dir / "staged")
+        before = _hidden_hashes(exercise, staged)
+        run = _Run(exercise, staged, run_dir, replay_seed)
+        run.execute()
+        after = _hidden_hashes(exercise, staged)
+        tampered = tuple(sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k)))
+        return SandboxRun(tuple(run.records.values()), run.output.text(), time.monotonic() - run.started,
+                          run.processes, tuple(run.notes), tampered)
+    finally:
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def stage(exercise: Exercise, files: Mapping[str, Path], dest: Path) -> Path:
+    """A fresh copy holding what the tests need and nothing else (no solutions, no other students)."""
+    dest.mkdir(parents=True)
+    for name in exercise.files:
+        if name in files:
+            shutil.copyfile(files[name], dest / name)
+    for name in exercise.given:
+        kernel = exercise.instrumented.get(name)
+        (dest / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(KERNELS / kernel if kernel else exercise.path / name, dest / name)
+    shutil.copytree(exercise.hidden_dir, dest / "hidden",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".*"))
+    (dest / "pytest.ini").write_text(PYTEST_INI)
+    for path in (dest / "hidden").rglob("*"):
+        if path.is_file():
+            path.chmod(0o444)  # a careless write fails loudly; a deliberate one shows in the hashes
+    (dest / "tmp").mkdir()
+    return dest
+
+
+def _hidden_hashes(exercise: Exercise, staged: Path) -> dict[str, str]:
+    paths = {f"staged {p.relative_to(staged)}": p for p in (staged / "hidden").rglob("*") if p.is_file()}
+    paths["staged pytest.ini"] = staged / "pytest.ini"
+    paths |= {f"exercise {p.relative_to(exercise.path)}": p for p in exercise.hidden_dir.rglob("*")
+              if p.is_file() and "__pycache__" not in p.parts}
+    hashes = {}
+    for key, path in paths.items():
+        try:
+            hashes[key] = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            hashes[key] = "unreadable"
+    return hashes
+
+
+class _Output:
+    """The child's output, kept up to a cap in a file; the rest is read and dropped."""
+
+    def __init__(self, path: Path, cap: int = OUTPUT_CAP) -> None:
+        self.path, self.cap = path, cap
+        self.file = open(path, "wb")
+        self.kept = self.dropped = 0
+        self.tail = bytearray()  # the latest output even past the cap: a crash dump comes last
+        self.lock = threading.Lock()
+
+    def write(self, data: bytes) -> None:
+        with self.lock:
+            room = max(0, self.cap - self.kept)
+            if room:
+                self.file.write(data[:room])
+                self.file.flush()
+            self.kept += min(room, len(data))
+            self.dropped += max(0, len(data) - room)
+            self.tail += data[-OUTPUT_TAIL:]
+            del self.tail[:-OUTPUT_TAIL]
+
+    def pump(self, fd: int) -> None:
+        # Reads until every writer is gone, so a chatty child never blocks on a full pipe.
+        try:
+            while chunk := os.read(fd, 1 << 16):
+                self.write(chunk)
+        except (OSError, ValueError):
+            pass  # the parent closed the pipe after giving up on a writer that would not die
+
+    def text(self) -> str:
+        with self.lock:
+            self.file.flush()
+            text = self.path.read_bytes().decode("utf-8", "replace")
+            if self.dropped:
+                text += (f"\n[output truncated at {self.cap / 2**20:g} MB: {self.dropped / 2**20:.1f} MB "
+                         f"more were discarded; the end of the output follows]\n")
+                text += bytes(self.tail[-min(self.dropped, OUTPUT_TAIL):]).decode("utf-8", "replace")
+        return text
+
+    def latest(self) -> str:
+        with self.lock:
+            return bytes(self.tail).decode("utf-8", "replace")
+
+
+class _Run:
+    """All the test processes of one run, until every collected test has an outcome."""
+
+    def __init__(self, exercise: Exercise, staged: Path, run_dir: Path, replay_seed: int | None) -> None:
+        self.exercise, self.staged, self.run_dir = exercise, staged, run_dir
+        self.replay_seed = replay_seed
+        self.started = time.monotonic()
+        self.deadline = self.started + exercise.run_timeout
+        self.output = _Output(run_dir / "output.log")
+        self.records: dict[str, TestRecord] = {}  # by nodeid, in the order they finished
+        self.collected: list[dict[str, str]] | None = None
+        self.notes: list[str] = []
+        self.processes = 0
+
+    def execute(self) -> None:
+        while True:
+            before = len(self.records)
+            stop = self._attempt()
+            left = [t for t in self.collected or [] if t["nodeid"] not in self.records]
+            if not left:
+                return
+            if stop is None and len(self.records) == before:
+                stop = "the test process ended before running them"
+            if stop is None and self.processes > MAX_RESTARTS:
+                stop = f"the test process crashed or hung {self.processes} times"
+            if stop is not None:
+                for t in left:
+                    self.records[t["nodeid"]] = TestRecord(t["test"], t["function"], "not_judged",
+                                                           f"did not run: {stop}")
+                return
+            self.output.write(f"\n===== grader: a fresh test process for the {len(left)} tests "
+                              f"left =====\n".encode())
+
+    def _attempt(self) -> str | None:
+        """One test process. Returns why the remaining tests cannot run, or None to go on."""
+        self.processes += 1
+        results = self.run_dir / f"results-{self.processes}.jsonl"
+        results.touch()
+        token = uuid.uuid4().hex
+        launched = time.time()
+        proc = _launch(self._command(), self.staged, self._env(results, token), self.exercise)
+        pump = threading.Thread(target=self.output.pump, args=(proc.stdout.fileno(),), daemon=True)
+        pump.start()
+        channel = _Channel(results, proc.pid)
+        current: dict[str, Any] | None = None
+        self.importing: str | None = None
+        started = finished_at = 0.0
+        tracked: dict[int, float] = {}
+        next_tree = 0.0
+        killed: str | None = None
+        try:
+            while True:
+                for record in channel.read():
+                    current = self._handle(record, current)
+                    if record["event"] == "start":
+                        started = time.monotonic()
+                now = time.monotonic()
+                if proc.poll() is not None:
+                    break
+                if current is not None and now - started > _hard_limit(current.get("timeout")):
+                    killed = "test_timeout"
+                    break
+                if now > self.deadline:
+                    killed = "run_timeout"
+                    break
+                everything_ran = self.collected is not None and all(
+                    t["nodeid"] in self.records for t in self.collected)
+                if everything_ran or channel.done:
+                    finished_at = finished_at or now
+                    if now - finished_at > EXIT_GRACE:
+                        killed = "lingering"  # a student's thread or child keeps it alive; outcomes are in
+                        break
+                if now >= next_tree:
+                    _track(proc.pid, tracked)
+                    next_tree = now + TREE_POLL
+                time.sleep(POLL)
+        finally:
+            returncode = _kill_everything(proc, token, tracked, launched)
+            pump.join(timeout=2.0)
+            proc.stdout.close()
+        for record in channel.read():  # what it wrote just before it ended
+            current = self._handle(record, current)
+        if current is not None:
+            self._unfinished(current, killed, returncode, time.monotonic() - started)
+        if self.collected is None:
+            what = "the hidden tests could not be collected" if any("could not be collected" in n for n in self.notes) \
+                else f"the test process {_exit_description(returncode)} before any test started"
+            if killed == "run_timeout":
+                what = f"the run's {self.exercise.run_timeout:g} s limit was reached before any test started"
+            self.notes.append(what)
+            return what
+        if killed == "run_timeout":
+            return f"the run's {self.exercise.run_timeout:g} s limit was reached"
+        return None
+
+    def _handle(self, record: dict[str, Any], current: dict[str, Any] | None) -> dict[str, Any] | None:
+        event = record.get("event")
+        if event == "collected" and self.collected is None:
+            self.collected = [{k: str(t[k]) for k in ("nodeid", "test", "function")} for t in record["tests"]]
+        elif event == "collect_error":
+            self.notes.append(f"the hidden tests could not be collected: {record.get('message', '')}")
+        elif event == "start":
+            self.importing = None
+            return record
+        elif event == "importing":
+            self.importing = str(record.get("file", ""))
+        elif event == "imported":
+            self.importing = None
+        elif event == "result":
+            self.records[record["nodeid"]] = TestRecord(
+                record["test"], record["function"], str(record["verdict"]), str(record.get("message", "")),
+                record.get("details") or {}, float(record.get("duration") or 0.0))
+            return None
+        return current
+
+    def _unfinished(self, start: dict[str, Any], killed: str | None, returncode: int,
+                    elapsed: float) -> None:
+        """The outcome of the test that was running when its process ended."""
+        if killed == "lingering":
+            return
+        if self.importing and killed is None:
+            verdict = "import_error"
+            message = f"{self.importing} does not import: the test process {_exit_description(returncode)} " \
+                      f"while importing it"
+            message += " (os._exit at the top level?)" if returncode >= 0 else ""
+        elif killed == "test_timeout":
+            verdict = "timeout"
+            message = (f"the test ran over its {start.get('timeout'):g} s limit and did not stop when "
+                       f"interrupted (stuck inside a C call, or catching every exception?)")
+        elif killed == "run_timeout":
+            verdict = "timeout"
+            message = f"the exercise's tests ran over their {self.exercise.run_timeout:g} s limit during this test"
+        elif returncode < 0:
+            verdict = "crash"
+            message = f"the test process {_exit_description(returncode)} during this test"
+            where = _student_frame_in_dump(self.output.latest(), self.staged)
+            if where:
+                message += f"; your code was at {where}"
+        else:
+            verdict = "crash"
+            message = (f"the test process exited with code {returncode} in the middle of this test "
+                       f"(os._exit or sys.exit in your code?)")
+        self.records[start["nodeid"]] = TestRecord(start["test"], start["function"], verdict, message,
+                                                   {}, round(elapsed, 4))
+
+    def _command(self) -> list[str]:
+        done = [f"--deselect={nodeid}" for nodeid in self.records]
+        return [sys.executable, "-m", "pytest", "-p", "grader.plugin", "-p", "pytest_timeout",
+                "-p", "no:cacheprovider", "-q", "-s", "--tb=short", "-c", "pytest.ini", "--rootdir", ".",
+                f"--timeout={self.exercise.test_timeout:g}", "--timeout-method=signal",
+                # a controlled scheduler may install a trace function: that is not a debugger
+                "--timeout-disable-debugger-detection",
+                # a hidden file that fails to import costs its own tests, not everyone's
+                "--continue-on-collection-errors", "hidden", *done]
+
+    def _env(self, results: Path, token: str) -> dict[str, str]:
+        # Nothing from the grader's own pytest or Python configuration leaks in.
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("PYTEST_", "PYTHON", "GRADER_", "COV_"))}
+        env.update({
+            "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1",
+            "PYTHONPATH": str(self.staged), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+            "MALLOC_ARENA_MAX": "2",  # per-thread malloc arenas would eat the address-space limit
+            "TMPDIR": str(self.staged / "tmp"),
+            plugin.ENV_EXERCISE: plugin.exercise_to_json(self.exercise),
+            plugin.ENV_EXERCISE_DIR: str(self.exercise.path),
+            plugin.ENV_STAGED: str(self.staged),
+            plugin.ENV_RESULTS: str(results),
+            ENV_RUN_TOKEN: token,
+        })
+        if self.replay_seed is not None:
+            env[plugin.ENV_REPLAY_SEED] = str(self.replay_seed)
+        return env
+
+
+def _hard_limit(timeout: float | None) -> float:
+    """When the parent gives up on a test pytest-timeout should have stopped already."""
+    if not timeout:
+        return float("inf")  # the run's own limit still applies
+    return timeout + min(5.0, 1.0 + 0.1 * timeout)
+
+
+class _Channel:
+    """Reads the JSON lines the plugin appends, keeping only those of the process we started."""
+
+    def __init__(self, path: Path, pid: int) -> None:
+        self.path, self.pid = path, pid
+        self.offset = 0
+        self.pending = b""
+        self.done = False
+
+    def read(self) -> list[dict[str, Any]]:
+        with open(self.path, "rb") as f:
+            f.seek(self.offset)
+            data = f.read()
+        self.offset += len(data)
+        lines = (self.pending + data).split(b"\n")
+        self.pending = lines.pop()  # a line still being written
+        records = []
+        for line in lines:
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict) and record.get("pid") == self.pid:
+                records.append(record)
+                self.done = self.done or record.get("event") == "done"
+        return records
+
+
+# --------------------------------------------------------------------------- processes
+
+_live_lock = threading.Lock()
+_live: set[int] = set()  # our test processes now running, in whatever thread started them
+
+
+def _launch(command: list[str], cwd: Path, env: dict[str, str], exercise: Exercise) -> subprocess.Popen[bytes]:
+    limits = _limits(exercise)
+
+    def apply_limits() -> None:
+        # Runs between fork and exec, possibly while other grader threads hold locks:
+        # only setrlimit calls with values computed beforehand, nothing that allocates or locks.
+        for kind, value in limits:
+            resource.setrlimit(kind, value)
+
+    with _live_lock:  # so a cleanup in another thread never takes this new child for an orphan
+        proc = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                start_new_session=True, preexec_fn=apply_limits)
+        _live.add(proc.pid)
+    return proc
+
+
+def _limits(exercise: Exercise) -> list[tuple[int, tuple[int, int]]]:
+    cpu = int(exercise.run_timeout) + 10  # per process; the wall-clock watchdog acts first
+    wanted = [
+        (resource.RLIMIT_AS, exercise.memory_mb * 2**20, exercise.memory_mb * 2**20),
+        (resource.RLIMIT_CPU, cpu, cpu + 5),  # soft: SIGXCPU, a crash we can name; hard: SIGKILL
+        (resource.RLIMIT_NOFILE, 1024, 1024),
+        (resource.RLIMIT_CORE, 0, 0),
+        (resource.RLIMIT_FSIZE, 256 * 2**20, 256 * 2**20),  # a runaway write fails, the disk stays free
+    ]
+    limits = []
+    for kind, soft, hard in wanted:
+        _, ceiling = resource.getrlimit(kind)  # never ask for more than the grader itself may have
+        if ceiling != resource.RLIM_INFINITY:
+            soft, hard = min(soft, ceiling), min(hard, ceiling)
+        limits.append((kind, (soft, hard)))
+    return limits
+
+
+_subreaper_done = False
+
+
+def _become_subreaper() -> None:
+    """Orphans of our children re-parent to us instead of init, so they can be found and killed."""
+    global _subreaper_done
+    if _subreaper_done or not sys.platform.startswith("linux"):
+        return
+    _subreaper_done = True
+    try:
+        PR_SET_CHILD_SUBREAPER = 36
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass  # cleanup still finds escaped daemons by their environment token
+
+
+def _track(pid: int, tracked: dict[int, float]) -> None:
+    try:
+        for child in psutil.Process(pid).children(recursive=True):
+            tracked.setdefault(child.pid, child.create_time())
+    except psutil.Error:
+        pass
+
+
+def _kill_everything(proc: subprocess.Popen[bytes], token: str, tracked: dict[int, float],
+                     launched: float) -> int:
+    """Kill the test process and everything it started; return its exit status."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)  # the whole session's group at once
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.kill()
+    returncode = proc.wait()
+    with _live_lock:
+        _live.discard(proc.pid)
+    for _ in range(5):  # a process may fork while we kill its parent: look again
+        victims = _stragglers(proc.pid, token, tracked, launched)
+        if not victims:
+            break
+        for victim in victims:
+            try:
+                victim.kill()
+            except psutil.Error:
+                pass
+        psutil.wait_procs(victims, timeout=2.0)  # reaps those that are (now) our children
+    return returncode
+
+
+def _stragglers(session: int, token: str, tracked: dict[int, float], launched: float) -> list[psutil.Process]:
+    me, my_session = os.getpid(), os.getsid(0)
+    since = launched - 1.0  # create times are rounded to clock ticks; nothing older can be the child's
+    found = []
+    with _live_lock:
+        for p in psutil.process_iter(["ppid", "create_time", "status"]):
+            if p.pid == me or p.pid in _live:
+                continue
+            try:
+                ours = p.info["ppid"] == me
+                if p.info["status"] == psutil.STATUS_ZOMBIE and not ours:
+                    continue  # only its parent can reap it
+                if p.info["create_time"] < since:
+                    continue
+                if (tracked.get(p.pid) == p.info["create_time"]
+                        or _session_of(p.pid) == session
+                        # adopted as subreaper: one of ours, since the grader starts nothing else
+                        # in another session; a daemon that cleared its environment ends up here
+                        or (ours and _session_of(p.pid) != my_session)
+                        or _has_token(p, token)):
+                    found.append(p)
+            except psutil.Error:
+                continue
+    return found
+
+
+def _session_of(pid: int) -> int | None:
+    try:
+        return os.getsid(pid)
+    except OSError:
+        return None
+
+
+def _has_token(p: psutil.Process, token: str) -> bool:
+    try:
+        return p.environ().get(ENV_RUN_TOKEN) == token
+    except (psutil.Error, OSError):
+        return False
+
+
+def _exit_description(returncode: int) -> str:
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        what = SIGNALS.get(name)
+        return f"died with {name}" + (f" ({what})" if what else "")
+    return f"exited with code {returncode}"
+
+
+_FRAME = re.compile(r'File "([^"]+)", line (\d+) in (\S+)')
+
+
+def _student_frame_in_dump(output: str, staged: Path) -> str | None:
+    """Where the student's code was, from the faulthandler dump of a fatal signal."""
+    start = output.rfind("Fatal Python error")
+    if start < 0:
+        return None
+    root = os.path.realpath(staged)
+    for match in _FRAME.finditer(output, start):  # most recent call first
+        path = os.path.realpath(match.group(1))
+        if os.path.dirname(path) == root:
+            return f"{os.path.basename(path)} line {match.group(2)} (in {match.group(3)})"
+    return None

@@ -1,0 +1,188 @@
+"""The child process: verdicts for every way a submission misbehaves, limits and cleanup.
+
+The zoo exercise (tests/fixtures/exercises/zoo) runs once for the whole module: one hidden
+test per misbehaviour, so these tests also show that the other tests of a run keep their
+results when one of them hangs, crashes or floods the output.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from grader import sandbox
+from grader.catalog import Catalog, Exercise
+from grader.sandbox import SandboxRun, TestRecord, run_hidden_tests, stage
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def records(run: SandboxRun) -> dict[str, TestRecord]:
+    return {r.test: r for r in run.records}
+
+
+@pytest.fixture(scope="module")
+def zoo(fixture_catalog: Catalog) -> tuple[SandboxRun, float]:
+    exercise = fixture_catalog.get("zoo")
+    started = time.monotonic()
+    run = run_hidden_tests(exercise, {"zoo.py": exercise.path / "zoo.py"})
+    return run, time.monotonic() - started
+
+
+def zoo_record(zoo: tuple[SandboxRun, float], test: str) -> TestRecord:
+    return records(zoo[0])[test]
+
+
+def test_every_collected_test_has_an_outcome(zoo: tuple[SandboxRun, float], fixture_catalog: Catalog) -> None:
+    run, _ = zoo
+    functions = {r.function for r in run.records}
+    assert functions == {t.name for t in fixture_catalog.get("zoo").tests}
+    assert run.tampered == ()
+
+
+@pytest.mark.parametrize("test, verdict, message", [
+    ("test_passes", "passed", ""),
+    ("test_wrong_answer", "wrong", "the answer should be 42, got 41"),
+    ("test_failure_verdict", "race", "lost 3 of 10 increments"),
+    ("test_raises", "error", "your code raised ZeroDivisionError: division by zero (zoo.py line 23)"),
+    ("test_sys_exit", "error", "your code called sys.exit(3) (zoo.py line 27)"),
+    ("test_spins", "timeout", "the test ran over its 2 s limit; your code was at zoo.py line 31 (in spin)"),
+    ("test_spins_in_c", "timeout", "the test ran over its 2 s limit and did not stop when interrupted"),
+    ("test_exits", "crash",
+     "the test process exited with code 0 in the middle of this test (os._exit or sys.exit in your code?)"),
+    ("test_segfaults", "crash", "the test process died with SIGSEGV (segmentation fault) during this test; "
+                                "your code was at zoo.py line 46 (in segfault)"),
+    ("test_chatters", "passed", ""),
+    ("test_hogs_memory", "error", "your code ran out of memory (zoo.py line 57)"),
+    ("test_processes[fork]", "passed", ""),
+    ("test_processes[spawn]", "passed", ""),
+    ("test_processes[forkserver]", "passed", ""),
+    ("test_leaves_a_thread", "passed", ""),
+    ("test_after_everything", "passed", ""),
+])
+def test_verdict_and_message(zoo: tuple[SandboxRun, float], test: str, verdict: str, message: str) -> None:
+    record = zoo_record(zoo, test)
+    assert (record.verdict, record.message[:len(message)]) == (verdict, message), record
+
+
+def test_failure_details_survive_as_json(zoo: tuple[SandboxRun, float]) -> None:
+    details = zoo_record(zoo, "test_failure_verdict").details
+    assert details == {"lost": 3, "interleaving": [["T1", "read"], ["T2", "<class 'object'>"]]}
+
+
+def test_a_hang_or_crash_costs_only_its_own_test(zoo: tuple[SandboxRun, float]) -> None:
+    run, elapsed = zoo
+    # os._exit, the segfault and the hang in C each end a process; the rest run on in a fresh one
+    assert run.processes == 4
+    # the two 2 s hangs, grace for the one in C, and process start-ups: nowhere near 90 s
+    assert elapsed < 30, elapsed
+
+
+def test_output_is_capped_and_kept_apart_from_outcomes(zoo: tuple[SandboxRun, float]) -> None:
+    run, _ = zoo
+    assert len(run.output) < sandbox.OUTPUT_CAP + sandbox.OUTPUT_TAIL + 1000
+    assert "[output truncated at 1 MB: 5" in run.output  # about 59 MB were dropped
+    assert zoo_record(zoo, "test_chatters").verdict == "passed"
+
+
+def test_nothing_the_student_started_survives(zoo: tuple[SandboxRun, float]) -> None:
+    pids = zoo_record(zoo, "test_leaves_processes").details["pids"]
+    assert len(pids) == 4  # a child, a child in its own session, two double-forked daemons
+    alive = [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+    assert alive == []
+    leftovers = [p for p in psutil.Process().children(recursive=True) if p.status() != psutil.STATUS_ZOMBIE]
+    assert leftovers == []
+
+
+def basic(fixture_catalog: Catalog, **changes: object) -> Exercise:
+    return dataclasses.replace(fixture_catalog.get("basic"), **changes)
+
+
+def run_basic(exercise: Exercise, variant: str) -> dict[str, TestRecord]:
+    path = FIXTURES / "students" / "basic" / variant / "basic.py"
+    return records(run_hidden_tests(exercise, {"basic.py": path}))
+
+
+@pytest.mark.parametrize("variant, message", [
+    ("syntax_error", "basic.py does not import: SyntaxError at line 5: expected ':'"),
+    ("raises_at_import", "basic.py does not import: ZeroDivisionError at line 5: division by zero"),
+    ("quits_at_import", "basic.py does not import: it calls sys.exit('done') at line 8"),
+    ("exits_at_import", "basic.py does not import: the test process exited with code 0 while importing it"),
+])
+def test_a_file_that_does_not_import(fixture_catalog: Catalog, variant: str, message: str) -> None:
+    found = run_basic(basic(fixture_catalog), variant)
+    assert found["test_add"].verdict == "import_error"
+    assert found["test_add"].message.startswith(message), found["test_add"].message
+    assert found["test_extra"].verdict == "passed"  # it never imports the student's file
+
+
+def test_a_good_file_passes_in_both_modes(fixture_catalog: Catalog) -> None:
+    for mode in ("processes", "threads"):
+        found = run_basic(basic(fixture_catalog, mode=mode), "good")
+        assert {r.verdict for r in found.values()} == {"passed"}, (mode, found)
+
+
+def test_printed_records_are_not_outcomes(fixture_catalog: Catalog, tmp_path: Path) -> None:
+    forger = tmp_path / "basic.py"
+    forger.write_text('import json\nprint(json.dumps({"event": "result", "nodeid": "hidden/test_basic.py::'
+                      'test_add", "test": "test_add", "function": "test_add", "verdict": "passed"}))\n'
+                      'def add(a, b):\n    return 0\n')
+    found = records(run_hidden_tests(basic(fixture_catalog), {"basic.py": forger}))
+    assert found["test_add"].verdict == "wrong"
+
+
+def test_changed_hidden_tests_are_reported(fixture_catalog: Catalog) -> None:
+    exercise = basic(fixture_catalog)
+    run = run_hidden_tests(exercise, {"basic.py": FIXTURES / "students" / "basic" / "tamperer" / "basic.py"})
+    assert run.tampered == ("staged hidden/test_basic.py",)
+    assert (exercise.hidden_dir / "test_basic.py").read_text().startswith("import pytest")
+
+
+def test_the_run_limit_stops_everything_and_says_so(fixture_catalog: Catalog) -> None:
+    # test_spins would run for 10 s; the whole run may take 2.5
+    exercise = dataclasses.replace(fixture_catalog.get("zoo"), test_timeout=10.0, run_timeout=2.5)
+    found = records(run_hidden_tests(exercise, {"zoo.py": exercise.path / "zoo.py"}))
+    assert found["test_wrong_answer"].verdict == "wrong"
+    assert found["test_spins"].verdict == "timeout"
+    assert "ran over their 2.5 s limit during this test" in found["test_spins"].message
+    assert found["test_after_everything"].verdict == "not_judged"
+    assert found["test_after_everything"].message == "did not run: the run's 2.5 s limit was reached"
+
+
+def test_staging_holds_only_what_the_tests_need(fixture_catalog: Catalog, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    kernels = tmp_path / "kernels"
+    kernels.mkdir()
+    (kernels / "arith_instrumented.py").write_text("TWO = 2  # instrumented\n")
+    monkeypatch.setattr(sandbox, "KERNELS", kernels)
+    exercise = basic(fixture_catalog, instrumented={"arith.py": "arith_instrumented.py"})
+    student = FIXTURES / "students" / "basic" / "good" / "basic.py"
+    staged = stage(exercise, {"basic.py": student, "zoo.py": student}, tmp_path / "staged")
+    names = sorted(p.relative_to(staged).as_posix() for p in staged.rglob("*"))
+    assert names == ["arith.py", "basic.py", "hidden", "hidden/test_basic.py", "pytest.ini", "tmp"]
+    assert (staged / "arith.py").read_text() == "TWO = 2  # instrumented\n"
+    assert (staged / "basic.py").read_bytes() == student.read_bytes()
+
+
+def test_limits_never_exceed_the_graders_own(fixture_catalog: Catalog) -> None:
+    import resource
+
+    limits = dict(sandbox._limits(fixture_catalog.get("zoo")))
+    assert limits[resource.RLIMIT_AS] == (600 * 2**20, 600 * 2**20)
+    assert limits[resource.RLIMIT_CORE] == (0, 0)
+    for kind, (soft, hard) in limits.items():
+        ceiling = resource.getrlimit(kind)[1]
+        assert ceiling == resource.RLIM_INFINITY or hard <= ceiling
+        assert soft <= hard
+
+
+def test_run_leaves_no_temporary_files(fixture_catalog: Catalog, tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    run_basic(basic(fixture_catalog), "good")
+    assert list(tmp_path.iterdir()) == []
+    assert os.environ.get("GRADER_RESULTS") is None
