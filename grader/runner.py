@@ -1,0 +1,117 @@
+"""One submission x one exercise -> an ExerciseResult.
+
+The runner turns what the sandbox observed into points, test by test, as exercise.yaml
+declares them. It never raises for anything a student did; a grader bug becomes an
+ExerciseResult with status "error", so one bad job never stops a class run.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+import traceback
+from pathlib import Path
+from typing import Iterable
+
+from grader.catalog import Exercise
+from grader.model import ExerciseResult, SubmissionResult, TestOutcome, TestSpec
+from grader.sandbox import SandboxRun, TestRecord, run_hidden_tests
+from grader.submissions import Submission
+
+log = logging.getLogger(__name__)
+
+SANDBOX = "plain"  # the isolation mode: a limited child process (no container)
+
+
+def grade_exercise(submission: Submission, exercise: Exercise, *,
+                   replay_seed: int | None = None) -> ExerciseResult:
+    """Run EXERCISE's hidden tests against SUBMISSION's file(s) and score them."""
+    files = {name: submission.files[name] for name in exercise.files if name in submission.files}
+    if not files:
+        missing = ", ".join(exercise.files)
+        tests = tuple(_outcome(spec, "not_submitted", f"{missing} was not submitted") for spec in exercise.tests)
+        return _result(exercise, tests, status="not_submitted", message=f"{missing} was not submitted",
+                       sandbox="")
+    started = time.monotonic()
+    try:
+        file_hash = hash_files(files)
+        run = run_hidden_tests(exercise, files, replay_seed=replay_seed)
+        tests, warnings = score(exercise, run)
+        message = "; ".join([*run.notes, *warnings])
+        if run.processes > 1:
+            message = "; ".join(filter(None, [message, f"the tests ran in {run.processes} processes "
+                                                       "after a crash or hang"]))
+        return _result(exercise, tests, message=message, file_hash=file_hash,
+                       duration=time.monotonic() - started)
+    except Exception as exc:  # a bug of the grader's, not the student's: keep the class run going
+        log.exception("grading %s for %s failed", exercise.id, submission.student)
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        problem = f"the grader failed: {type(exc).__name__}: {exc} ({Path(where.filename).name} line {where.lineno})"
+        tests = tuple(_outcome(spec, "not_judged", problem) for spec in exercise.tests)
+        return _result(exercise, tests, status="error", message=problem,
+                       duration=time.monotonic() - started)
+
+
+def grade_submission(submission: Submission, exercises: Iterable[Exercise], *,
+                     replay_seed: int | None = None) -> SubmissionResult:
+    results = tuple(grade_exercise(submission, e, replay_seed=replay_seed) for e in exercises)
+    return SubmissionResult(submission.student, results)
+
+
+def hash_files(files: dict[str, Path]) -> str:
+    """sha256 of the file's bytes (of name and bytes of each, for several files)."""
+    if len(files) == 1:
+        return hashlib.sha256(next(iter(files.values())).read_bytes()).hexdigest()
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + files[name].read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def score(exercise: Exercise, run: SandboxRun) -> tuple[tuple[TestOutcome, ...], list[str]]:
+    """One TestOutcome per test of exercise.yaml; warnings about tests the yaml does not know."""
+    by_function: dict[str, list[TestRecord]] = {}
+    for record in run.records:
+        by_function.setdefault(record.function, []).append(record)
+    if run.tampered:
+        changed = ", ".join(run.tampered[:3]) + (" ..." if len(run.tampered) > 3 else "")
+        message = f"the hidden tests were changed during the run ({changed})"
+        return tuple(_outcome(spec, "tampered", message) for spec in exercise.tests), []
+    outcomes = []
+    for spec in exercise.tests:
+        records = by_function.pop(spec.name, [])
+        if not records:
+            why = run.notes[-1] if run.notes else "the hidden tests do not define it"
+            outcomes.append(_outcome(spec, "not_judged", f"did not run: {why}"))
+            continue
+        # A parametrised test earns its points only if every case passes; the first
+        # failing case explains why, naming the case when the cases differ.
+        failed = [r for r in records if r.verdict != "passed"]
+        duration = sum(r.duration for r in records)
+        if not failed:
+            outcomes.append(_outcome(spec, "passed", "", duration=duration))
+        else:
+            failing = failed[0]
+            alike = len(failed) == len(records) and len({r.message for r in failed}) == 1
+            case = "" if alike else failing.test[len(failing.function):]
+            message = f"{case} {failing.message}".strip()
+            outcomes.append(_outcome(spec, failing.verdict, message, failing.details, duration))
+    warnings = [f"hidden test {name} is not in exercise.yaml; ignored" for name in sorted(by_function)]
+    for warning in warnings:
+        log.warning("%s: %s", exercise.id, warning)
+    return tuple(outcomes), warnings
+
+
+def _outcome(spec: TestSpec, verdict: str, message: str, details: dict | None = None,
+             duration: float = 0.0) -> TestOutcome:
+    points = spec.points if verdict == "passed" else 0.0
+    return TestOutcome(spec.name, spec.title, spec.points, points, verdict, message,
+                       dict(details or {}), round(duration, 4))
+
+
+def _result(exercise: Exercise, tests: tuple[TestOutcome, ...], *, status: str = "graded",
+            message: str = "", file_hash: str = "", duration: float = 0.0,
+            sandbox: str = SANDBOX) -> ExerciseResult:
+    return ExerciseResult(exercise.id, exercise.title, exercise.max_points, sum(t.points for t in tests),
+                          tests, status=status, message=message, file_hash=file_hash,
+                          duration=round(duration, 3), sandbox=sandbox)
