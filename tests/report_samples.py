@@ -40,7 +40,11 @@ DEADLOCK = dict(
 )
 SERIAL = dict(speedup={"workers": 2, "required": 1.5, "measured": 1.02,
                        "series": [{"workers": 1, "speedup": 1.0}, {"workers": 2, "speedup": 1.02}]},
-              figures={"processes seen": 1, "max at once": 1})
+              figures={"processes seen": 1, "max at once": 1, "counted": True, "note": "",
+                       "busy_intervals": {"unit": "ms", "span": 1475.1, "processes": [
+                           {"label": "calling process (pid 476)", "calls": 9000,
+                            "intervals": [[0.0, 233.0], [237.1, 1420.9]]},
+                           {"label": "worker 1 (pid 480)", "calls": 0, "intervals": []}]}})
 
 
 def exercise(ex_id: str, failures: dict[str, tuple[str, str, dict]] | None = None,

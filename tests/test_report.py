@@ -65,6 +65,15 @@ def test_speedup_series_is_drawn_as_a_chart() -> None:
     assert "not parallel" in html
     assert '<svg class="chart"' in html and "polyline" in html
     assert "<th>required</th><td>1.5</td>" in html
+    # The busy intervals of each process, as a timeline with one lane per process.
+    assert '<svg class="chart timeline"' in html and html.count('class="lane"') == 2
+    assert "<th>counted</th><td>yes</td>" in html and "<th>note</th>" not in html
+
+
+def test_busy_intervals_summarised_in_text() -> None:
+    output = outcome_text(by_name("dana").exercises[2].tests[1])
+    assert "calling process (pid 476): busy 1416.8 of 1475.1 ms" in output
+    assert "worker 1 (pid 480): busy 0 of 1475.1 ms" in output
 
 
 def test_missing_and_unimportable_files_are_explained() -> None:
@@ -113,8 +122,9 @@ def test_details_render_known_keys_and_others() -> None:
 
 
 def test_numbers_read_well() -> None:
-    assert [number(5.0), number(2.5), number(1.23456), number(80000), number(1234)] == \
-        ["5", "2.5", "1.23", "80,000", "1234"]
+    assert [number(5.0), number(2.5), number(1.23456), number(80000), number(1234),
+            number(12345.678), number(0.001234)] == \
+        ["5", "2.5", "1.23", "80,000", "1234", "12,345.68", "0.00123"]
     assert outcome_text(model.TestOutcome("t", "T", 1, 1, "passed")) == "passed"
 
 

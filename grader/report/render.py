@@ -23,8 +23,8 @@ import grader
 from grader.exports import exercise_ids, failure_words, student_dir
 from grader.model import ExerciseResult, SubmissionResult, TestOutcome
 from grader.report import svg
-from grader.report.text import (KNOWN_KEYS, number, scalar_figures, show_value,
-                                speedup_series, trace_steps, verdict_words)
+from grader.report.text import (KNOWN_KEYS, busy_timeline, number, scalar_figures,
+                                show_value, speedup_series, trace_steps, verdict_words)
 
 HERE = Path(__file__).parent
 
@@ -103,9 +103,10 @@ def detail_blocks(details: dict[str, Any]) -> list[Block]:
             table = {k: show_value(v, k) for k, v in scalar_figures(value).items()}
             if not table and not series:
                 table = {key: show_value(value)}
+            busy = busy_timeline(value)
             blocks.append(Block("figures", "Speedup" if key == "speedup" else "Figures", table,
                                 chart=svg.speedup_chart(series) if series else None,
-                                extra={"series": series or []}))
+                                extra={"timeline": svg.timeline(busy) if busy else None}))
     others = {k: show_value(v, k) for k, v in details.items() if k not in KNOWN_KEYS}
     if others:
         blocks.append(Block("pairs", "Details", others))

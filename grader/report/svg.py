@@ -111,3 +111,35 @@ def meter(fraction: float, *, width: int = 160, height: int = 10) -> Markup:
         f'<rect class="track" x="0" y="0" width="{width}" height="{height}" rx="{height / 2}"/>',
         f'<rect class="fill {tone}" x="0" y="0" width="{width * fraction:.1f}" '
         f'height="{height}" rx="{height / 2}"/>'], f"{fraction:.0%} of the points", "meter")
+
+
+def timeline(chart: dict, *, width: int = 640) -> Markup:
+    """When each process was busy: one lane per process, bars where it worked. Work that
+    really runs in parallel shows as bars stacked in the same columns."""
+    processes = chart["processes"]
+    span = float(chart["span"]) or 1.0
+    unit = str(chart.get("unit", ""))
+    label_w, lane_h, pad_t, pad_b, pad_r = 190, 20, 6, 26, 10
+    plot_w = width - label_w - pad_r
+    height = pad_t + lane_h * len(processes) + pad_b
+    body: list[str] = []
+    for i, proc in enumerate(processes):
+        y = pad_t + i * lane_h
+        label = str(proc.get("label", f"process {i + 1}"))
+        body.append(f'<text class="tick" x="{label_w - 8}" y="{y + lane_h / 2 + 4:.1f}" '
+                    f'text-anchor="end">{escape(label)}</text>')
+        body.append(f'<rect class="lane" x="{label_w}" y="{y + 3}" width="{plot_w}" '
+                    f'height="{lane_h - 6}"/>')
+        for a, b in proc["intervals"]:
+            x0 = label_w + plot_w * max(0.0, float(a)) / span
+            x1 = label_w + plot_w * min(span, float(b)) / span
+            body.append(f'<rect class="busy" x="{x0:.1f}" y="{y + 3}" '
+                        f'width="{max(x1 - x0, 0.6):.1f}" height="{lane_h - 6}"/>')
+    base = pad_t + lane_h * len(processes)
+    body.append(f'<line class="axis" x1="{label_w}" y1="{base}" x2="{width - pad_r}" y2="{base}"/>')
+    for k in range(5):
+        x = label_w + plot_w * k / 4
+        anchor = "start" if k == 0 else "end" if k == 4 else "middle"
+        body.append(f'<text class="tick" x="{x:.1f}" y="{base + 16}" text-anchor="{anchor}">'
+                    f'{escape(number(span * k / 4))} {escape(unit)}</text>')
+    return _svg(width, height, body, "when each process was busy", "chart timeline")

@@ -24,7 +24,9 @@ def number(value: float) -> str:
         return str(value)
     if isinstance(value, int) or float(value).is_integer():
         return f"{int(value):,}" if abs(value) >= 10_000 else str(int(value))
-    return f"{value:,.2f}".rstrip("0").rstrip(".") if abs(value) >= 0.01 else f"{value:.3g}"
+    if abs(value) < 0.01:
+        return f"{value:.3g}"
+    return f"{value:{',' if abs(value) >= 10_000 else ''}.2f}".rstrip("0").rstrip(".")
 
 
 def verdict_words(verdict: str) -> str:
@@ -54,10 +56,26 @@ def speedup_series(value: Any) -> list[dict[str, float]] | None:
     return None
 
 
+def busy_timeline(value: Any) -> dict[str, Any] | None:
+    """A chart of when each process was busy ({span, unit, processes: [{label, intervals}]}),
+    wherever it sits in a figures value."""
+    def is_timeline(v: Any) -> bool:
+        return (isinstance(v, dict) and _is_num(v.get("span")) and isinstance(v.get("processes"), list)
+                and all(isinstance(p, dict) and isinstance(p.get("intervals"), list)
+                        for p in v["processes"]))
+
+    if is_timeline(value):
+        return value
+    if isinstance(value, dict):
+        return next((v for v in value.values() if is_timeline(v)), None)
+    return None
+
+
 def scalar_figures(value: Any) -> dict[str, Any]:
     """The flat name -> value entries of a speedup/figures dict (the series left out)."""
     if isinstance(value, dict):
-        return {k: v for k, v in value.items() if not isinstance(v, (list, dict))}
+        # Empty strings are notes with nothing to say: left out.
+        return {k: v for k, v in value.items() if not isinstance(v, (list, dict)) and v != ""}
     if _is_num(value):
         return {"value": value}
     return {}
@@ -68,6 +86,8 @@ def _is_num(value: Any) -> bool:
 
 
 def show_value(value: Any, key: str = "") -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if _is_num(value):
         # A seed is an identifier to type back in, not a quantity: never grouped.
         return str(value) if "seed" in key else number(value)
@@ -111,6 +131,13 @@ def figures_text(value: Any) -> str:
     if series:
         lines.append("workers  speedup")
         lines += [f"{number(p['workers']):>7}  {number(p['speedup'])}x" for p in series]
+    timeline = busy_timeline(value)
+    if timeline:
+        unit = timeline.get("unit", "")
+        for proc in timeline["processes"]:
+            busy = sum(b - a for a, b in proc["intervals"] if _is_num(a) and _is_num(b))
+            lines.append(f"{proc.get('label', '?')}: busy {number(busy)} of "
+                         f"{number(timeline['span'])} {unit}")
     if not lines:
         return show_value(value)
     return "\n".join(lines)
