@@ -66,36 +66,50 @@ def describe_object(obj: Any) -> str:
     return cls
 
 
+def _is_grader_object(obj: Any) -> bool:
+    return type(obj).__module__.startswith("grader.")
+
+
 def name_lock(sched: Scheduler, lock: Any) -> str:
-    """The student's name for a lock: a label the test gave, or where it is stored."""
+    """The student's name for a lock: a label the test gave, or where it is stored
+    (an attribute of an object, a module global, an item of a list), else where made."""
     lock = getattr(lock, "_outer", None) or lock
     label = sched.annotations.get(id(lock))
     if label:
         return label
     kind = type(lock).__name__
+    internal_lists = [t.held for t in sched.tasks]
+    candidates: list[tuple[int, str]] = []
     for ref in gc.get_referrers(lock):
-        if isinstance(ref, ModuleType):
+        if isinstance(ref, (ModuleType, tuple, FrameType)) or _is_grader_object(ref):
             continue
         if isinstance(ref, dict):
             attr = next((k for k, v in ref.items() if v is lock), None)
-            if attr is None:
+            if not isinstance(attr, str):
                 continue
             if "__name__" in ref and "__builtins__" in ref:
-                return f"the module-level {attr} of {_short(str(ref.get('__file__', ref['__name__'])))}"
-            owners = [o for o in gc.get_referrers(ref) if getattr(o, "__dict__", None) is ref]
+                where = _short(str(ref.get("__file__", ref["__name__"])))
+                candidates.append((1, f"the module-level {attr} of {where}"))
+                continue
+            owners = [o for o in gc.get_referrers(ref)
+                      if getattr(o, "__dict__", None) is ref and not _is_grader_object(o)]
             if owners:
-                return f"{describe_object(owners[0])}.{attr}"
+                candidates.append((0, f"{describe_object(owners[0])}.{attr}"))
         elif isinstance(ref, list):
+            if any(ref is held for held in internal_lists):
+                continue
             index = next((i for i, v in enumerate(ref) if v is lock), None)
             if index is not None:
-                return f"{kind.lower()} [{index}] of a list"
+                candidates.append((2, f"{kind.lower()} [{index}] of a list"))
         elif hasattr(ref, "__dict__") and not isinstance(ref, type):
             try:
                 attr = next((k for k, v in vars(ref).items() if v is lock), None)
             except TypeError:
                 attr = None
             if attr is not None:
-                return f"{describe_object(ref)}.{attr}"
+                candidates.append((0, f"{describe_object(ref)}.{attr}"))
+    if candidates:
+        return min(candidates)[1]
     site = getattr(lock, "_site", None)
     if site:
         return f"the {kind} created at {_short(site[0])} line {site[1]}"
@@ -151,7 +165,8 @@ def describe_deadlock(sched: Scheduler, blocked: list[Task]) -> ScheduleFailure:
             what, _ = waits[task]
             lines.append(f"{task.name} waits for {what} at {sites[task]}")
         message = "deadlock: no thread can go on. " + "; ".join(lines) + "."
-    return ScheduleFailure("deadlock", message, {"cycle": lines, "trace": interleaving(sched)})
+    return ScheduleFailure("deadlock", message, {"cycle": lines, "cyclic": cycle is not None,
+                                                 "trace": interleaving(sched)})
 
 
 def _find_cycle(waits: dict[Task, tuple[str, Task | None]]) -> list[Task] | None:
@@ -312,19 +327,14 @@ def _lost_update(steps: list[dict[str, Any]]) -> tuple[int, int, str, str, str] 
 # ---- potential deadlocks: lock-order inversions -----------------------------------
 
 
-def lock_order_cycles(sched: Scheduler) -> list[str]:
-    """Pairs of locks taken in both orders during this schedule (as lockdep reports)."""
-    found = []
-    seen = set()
-    for (a, b), (thread_ab, where_ab) in sched.lock_order.items():
-        inverse = sched.lock_order.get((b, a))
-        if inverse is None or (id(b), id(a)) in seen:
-            continue
-        seen.add((id(a), id(b)))
-        thread_ba, where_ba = inverse
-        name_a, name_b = name_lock(sched, a), name_lock(sched, b)
-        found.append(
-            f"{thread_ab} took {name_a} then {name_b} ({where_ab}), and {thread_ba} took "
-            f"{name_b} then {name_a} ({where_ba}): had they run at the same moment, each would "
-            f"wait for the other forever")
-    return found
+def describe_lock_cycle(sched: Scheduler, locks: list[Any]) -> str:
+    """locks[0] -> locks[1] -> ... -> locks[0], each edge taken by some thread somewhere."""
+    names = [name_lock(sched, lock) for lock in locks]
+    steps = []
+    for i, lock in enumerate(locks):
+        nxt = locks[(i + 1) % len(locks)]
+        thread, where = sched.lock_order[(lock, nxt)]
+        steps.append(f"{thread} took {names[(i + 1) % len(locks)]} while holding {names[i]} ({where})")
+    ring = " -> ".join([*names, names[0]])
+    return (f"locks taken in a cycle ({ring}): " + "; ".join(steps) + ". Had these threads run "
+            f"at the same moment, each would wait for the next forever.")

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from grader.concurrency import primitives as p
-from grader.concurrency.explain import lock_order_cycles
 from grader.concurrency.runtime import Scheduler, ScenarioFailed, ScheduleFailure, current_task
 from grader.concurrency.shim import student_files
 from grader.testing import Failure
@@ -170,7 +169,7 @@ class Engine:
             result.steps += sched.steps
             result.max_lock_holders = max(result.max_lock_holders, sched.max_holders)
             if not result.lock_order_cycles:
-                result.lock_order_cycles = lock_order_cycles(sched)
+                result.lock_order_cycles = list(sched.inversions)
             if sched.leftover and not result.leftover_threads:
                 result.leftover_threads = list(sched.leftover)
             if failure is not None:

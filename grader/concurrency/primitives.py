@@ -73,13 +73,15 @@ class Lock:
             if not self._real.locked():
                 continue
             task.overtaken += 1  # woken, but another thread got the lock first
-        self._took(task, waited)
+        # Only a blocking acquire without timeout can wait forever, so only it orders
+        # locks in the lock-order graph (a try-lock backs off, as lockdep treats it).
+        self._took(task, ordering=blocking and deadline is None)
         return True
 
-    def _took(self, task: Task, waited: bool = False) -> None:
+    def _took(self, task: Task, ordering: bool = True) -> None:
         self._owner = task
         if self._user:
-            task.sched.on_acquire(task, self._outer or self)
+            task.sched.on_acquire(task, self._outer or self, ordering)
 
     def release(self) -> None:
         task = current_task()
@@ -140,7 +142,7 @@ class RLock:
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         me = self._me()
-        if self._holder is me:
+        if self._holder == me:  # == : outside the scheduler, `me` is an int thread ident
             if isinstance(me, Task):
                 me.sched.sync_point(me, "acquire", self)
             self._count += 1
@@ -149,12 +151,12 @@ class RLock:
             return False
         self._holder, self._count = me, 1
         if isinstance(me, Task) and self._user:
-            me.sched.on_acquire(me, self)
+            me.sched.on_acquire(me, self, blocking and (timeout is None or timeout < 0))
         return True
 
     def release(self) -> None:
         me = self._me()
-        if self._holder is not me:
+        if self._holder != me:
             raise RuntimeError("cannot release un-acquired lock")
         self._count -= 1
         if self._count == 0:
@@ -169,7 +171,7 @@ class RLock:
         return self._block.locked()
 
     def _is_owned(self) -> bool:
-        return self._holder is self._me()
+        return self._holder == self._me()
 
     def _release_save(self) -> Any:
         if self._count == 0:

@@ -153,6 +153,7 @@ class Scheduler:
         # lock-order graph: (lock a, lock b) -> (thread name, where) for "b taken holding a"
         self.lock_order: dict[tuple[Any, Any], tuple[str, str]] = {}
         self.max_holders = 0
+        self.inversions: list[str] = []  # lock-order inversions, described when found
         self.leftover: list[str] = []  # threads still blocked when the scenario ended
         self.annotations: dict[int, str] = {}  # id(lock) -> label given by the test
         self._keep: list[Any] = []  # objects named in annotations, kept alive for their ids
@@ -296,16 +297,39 @@ class Scheduler:
 
     # ---- locks held: the lock-order graph (lockdep) and concurrency figures ----------
 
-    def on_acquire(self, task: Task, lock: Any) -> None:
-        for held in task.held:
-            if held is not lock and (held, lock) not in self.lock_order:
-                from grader.concurrency.explain import student_site
+    def on_acquire(self, task: Task, lock: Any, ordering: bool = True) -> None:
+        """`task` took `lock`: record "lock after each held lock" in the lock-order graph
+        and report a cycle there (a potential deadlock) as soon as one closes."""
+        if ordering:
+            for held in task.held:
+                if held is not lock and (held, lock) not in self.lock_order:
+                    from grader.concurrency.explain import describe_lock_cycle, student_site
 
-                self.lock_order[(held, lock)] = (task.name, student_site(self, sys._getframe()))
+                    where = student_site(self, sys._getframe())
+                    self.lock_order[(held, lock)] = (task.name, where)
+                    path = self._lock_path(lock, held)
+                    if path is not None:  # named now, while the objects still live
+                        self.inversions.append(describe_lock_cycle(self, [held, *path[:-1]]))
         task.held.append(lock)
         holders = sum(1 for t in self.tasks if t.held)
         if holders > self.max_holders:
             self.max_holders = holders
+
+    def _lock_path(self, start: Any, goal: Any) -> list[Any] | None:
+        """Locks start .. goal following lock-order edges, if goal is reachable."""
+        successors: dict[int, list[Any]] = {}
+        for a, b in self.lock_order:
+            successors.setdefault(id(a), []).append(b)
+        stack, seen = [[start]], {id(start)}
+        while stack:
+            path = stack.pop()
+            if path[-1] is goal:
+                return path
+            for nxt in successors.get(id(path[-1]), ()):
+                if id(nxt) not in seen:
+                    seen.add(id(nxt))
+                    stack.append([*path, nxt])
+        return None
 
     def on_release(self, owner: Task, lock: Any) -> None:
         for i in range(len(owner.held) - 1, -1, -1):
@@ -367,11 +391,16 @@ class Scheduler:
     # ---- how a schedule ends ----------------------------------------------------
 
     def _end_or_deadlock(self, task: Task) -> None:
-        blocked = [t for t in self.tasks if t.state == "blocked"]
-        if blocked and self.root is not None and self.root.state != "done" and self.failure is None:
-            from grader.concurrency.explain import describe_deadlock
+        """No thread can run. While the scenario's own thread waits, that is a deadlock.
+        Once it has returned, threads still waiting are left over (an idle pool worker is
+        fine), unless they wait for each other's locks: that is a deadlock too."""
+        from grader.concurrency.explain import describe_deadlock
 
-            self.failure = describe_deadlock(self, blocked)
+        blocked = [t for t in self.tasks if t.state == "blocked"]
+        if blocked and self.failure is None:
+            failure = describe_deadlock(self, blocked)
+            if self.root is not None and self.root.state != "done" or failure.details.get("cyclic"):
+                self.failure = failure
         self.leftover = [t.name for t in blocked]
         self.end()
 
