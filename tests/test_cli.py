@@ -16,6 +16,7 @@ import pytest
 from report_samples import RACE, demo_results
 
 import grader
+import grader.catalog
 from grader import cli, summary
 from grader.model import ExerciseResult, SubmissionResult, TestOutcome as Outcome
 
@@ -227,3 +228,50 @@ def test_summary_plain_table_aligns_and_says_why() -> None:
 
 def test_default_catalogue_is_beside_the_package() -> None:
     assert cli.DEFAULT_EXERCISES == REPO / "exercises"
+
+
+def test_solutions_and_exercises_name_the_catalogue_folders(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    catalog = grader.catalog.load_catalog(make_catalog(tmp_path))
+    (tmp_path / "solutions").mkdir()
+    monkeypatch.chdir(tmp_path / "exercises")  # where neither name exists as typed
+    assert cli._resolve("exercises", catalog) == catalog.root
+    assert cli._resolve("solutions", catalog) == tmp_path / "solutions"
+    with pytest.raises(cli.UsageError, match="no such file or folder"):
+        cli._resolve("solution", catalog)
+
+
+# ---------------------------------------------------------------- the real thing
+
+@pytest.mark.slow
+def test_demo_class_shows_its_typical_outcomes(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """The demo class graded for real on its two threaded exercises (the timed histogram
+    exercise is left to `make grade`): each student shows the outcome demo/README.md says."""
+    pytest.importorskip("grader.runner")
+    out = tmp_path / "reports"
+    code, stdout, _ = run(capsys, "grade", str(REPO / "demo" / "class"), "--out", str(out),
+                          "--exercise", "race_counter", "--exercise", "transfer_deadlock")
+    assert code == 0, stdout
+    results = {r.student: r for r in cli_results(out)}
+    verdicts = {name: {ex.exercise: {t.verdict for t in ex.tests} - {"passed"}
+                       for ex in r.exercises} for name, r in results.items()}
+    assert verdicts == {
+        "ada": {"race_counter": set(), "transfer_deadlock": set()},
+        "boris": {"race_counter": {"race"}, "transfer_deadlock": set()},
+        "chen": {"race_counter": set(), "transfer_deadlock": {"deadlock"}},
+        "dana": {"race_counter": set(), "transfer_deadlock": set()},
+        "emil": {"race_counter": {"not_submitted"}, "transfer_deadlock": set()},
+        "fatima": {"race_counter": set(), "transfer_deadlock": {"import_error"}},
+    }
+    # The replay command a report gives reproduces the race.
+    race = next(t for t in results["boris"].exercise("race_counter").tests if t.verdict == "race")
+    seed = race.details["seed"]
+    code, stdout, _ = run(capsys, "replay", str(REPO / "demo" / "class" / "boris"),
+                          "race_counter", race.name, "--seed", str(seed))
+    assert code == 0 and "race found" in stdout and "Interleaving:" in stdout
+
+
+def cli_results(out: Path) -> list[SubmissionResult]:
+    from grader.exports import read_class_json
+    return read_class_json(out / "class.json")
