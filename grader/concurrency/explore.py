@@ -121,6 +121,8 @@ class Exploration:
         details["seed"] = first.seed
         details.setdefault("replay", f"python -m grader replay <your folder> <exercise> {self.test} --seed {first.seed}")
         details["schedules"] = f"{len(self.failures)} of {self.schedules} schedules failed"
+        if self.cut_short:
+            details["budget"] = "the time budget ended before every planned schedule ran"
         raise Failure(first.message, first.verdict, **details)
 
 
@@ -173,6 +175,7 @@ class Engine:
             if sched.leftover and not result.leftover_threads:
                 result.leftover_threads = list(sched.leftover)
             if failure is not None:
+                failure.details["found_at_schedule"] = result.schedules
                 result.failures.append(FailedSchedule(seed, failure.verdict, failure.message, failure.details))
                 if stop_at_first:
                     break
