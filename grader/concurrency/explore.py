@@ -73,7 +73,18 @@ class Run:
             task.sched.sync_point(task, "point")
 
     def now(self) -> float:
+        """Virtual time, in seconds since the schedule started."""
         return self._sched.clock
+
+    def sleep(self, seconds: float) -> None:
+        """Block the calling controlled thread for `seconds` of virtual time: a stand-in
+        for blocking I/O in the test's own code (a fake `fetch`), costing no real time."""
+        p.sleep(seconds)
+
+    def alive(self) -> list[str]:
+        """Names of the controlled threads started in this schedule and not finished,
+        apart from the scenario's own."""
+        return [t.name for t in self._sched.tasks if t.state != "done" and t is not self._sched.root]
 
     @property
     def stats(self) -> dict[str, dict[str, int]]:

@@ -424,3 +424,25 @@ def one_lock(first, second):
 
     assert engine(100).explore(scenario(module.both), stop_at_first=False).max_lock_holders == 2
     assert engine(100).explore(scenario(module.one_lock), stop_at_first=False).max_lock_holders == 1
+
+
+def test_test_code_can_block_on_virtual_time_and_see_live_threads(student_code):
+    module = student_code("pool_io", QUEUES)
+    seen = {}
+
+    def scenario(run):
+        def fetch(x):
+            run.sleep(1.0)
+            return x
+
+        start = run.now()
+        seen["result"] = module.pool_squares.__globals__["ThreadPoolExecutor"](4).map(fetch, range(8))
+        seen["result"] = list(seen["result"])
+        seen["elapsed"] = run.now() - start
+        seen["alive"] = run.alive()
+
+    result = engine(5).explore(scenario)
+    assert not result.failures, result.failures[:1]
+    assert seen["result"] == list(range(8))
+    assert 2.0 <= seen["elapsed"] < 2.1, seen["elapsed"]  # 8 fetches of 1 s on 4 workers
+    assert seen["alive"], "the pool was never shut down, so its workers are still alive"
