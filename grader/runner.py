@@ -15,7 +15,7 @@ from typing import Iterable
 
 from grader.catalog import Exercise
 from grader.model import ExerciseResult, SubmissionResult, TestOutcome, TestSpec
-from grader.sandbox import SandboxRun, TestRecord, run_hidden_tests
+from grader.sandbox import Cancelled, SandboxRun, TestRecord, run_hidden_tests
 from grader.submissions import Submission
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,8 @@ def grade_exercise(submission: Submission, exercise: Exercise, *,
                                                        "after a crash or hang"]))
         return _result(exercise, tests, message=message, file_hash=file_hash,
                        duration=time.monotonic() - started)
+    except Cancelled:
+        raise  # the grader is stopping: no result at all beats a made-up one
     except Exception as exc:  # a bug of the grader's, not the student's: keep the class run going
         log.exception("grading %s for %s failed", exercise.id, submission.student)
         where = traceback.extract_tb(exc.__traceback__)[-1]

@@ -53,6 +53,10 @@ SIGNALS = {"SIGSEGV": "segmentation fault", "SIGBUS": "bus error", "SIGABRT": "a
            "SIGKILL": "killed; out of memory?", "SIGTERM": "terminated"}
 
 
+class Cancelled(Exception):
+    """The grader is stopping (cancel_all): this run's outcomes mean nothing."""
+
+
 @dataclass(frozen=True)
 class TestRecord:
     """One collected test's outcome, as the plugin reported it or the parent concluded."""
@@ -208,6 +212,8 @@ class _Run:
 
     def _attempt(self) -> str | None:
         """One test process. Returns why the remaining tests cannot run, or None to go on."""
+        if _cancelled.is_set():
+            raise Cancelled("grading was cancelled")
         self.processes += 1
         results = self.run_dir / f"results-{self.processes}.jsonl"
         results.touch()
@@ -253,6 +259,8 @@ class _Run:
             returncode = _kill_everything(proc, token, tracked, launched)
             pump.join(timeout=2.0)
             proc.stdout.close()
+        if _cancelled.is_set():
+            raise Cancelled("grading was cancelled")
         for record in channel.read():  # what it wrote just before it ended
             current = self._handle(record, current)
         if current is not None:
@@ -387,6 +395,23 @@ class _Channel:
 
 _live_lock = threading.Lock()
 _live: set[int] = set()  # our test processes now running, in whatever thread started them
+_cancelled = threading.Event()
+
+
+def cancel_all() -> None:
+    """Kill every test process now running and start no more: the grader is stopping.
+
+    Runs in other threads then raise Cancelled (after their usual cleanup) instead of
+    reporting verdicts about processes we killed ourselves.
+    """
+    _cancelled.set()
+    with _live_lock:
+        running = list(_live)
+    for pid in running:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
 
 
 def _launch(command: list[str], cwd: Path, env: dict[str, str], exercise: Exercise) -> subprocess.Popen[bytes]:

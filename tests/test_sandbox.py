@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -186,3 +187,25 @@ def test_run_leaves_no_temporary_files(fixture_catalog: Catalog, tmp_path: Path,
     run_basic(basic(fixture_catalog), "good")
     assert list(tmp_path.iterdir()) == []
     assert os.environ.get("GRADER_RESULTS") is None
+
+
+def test_cancel_all_kills_running_tests_at_once(fixture_catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sandbox, "_cancelled", threading.Event())  # cancelling is for good otherwise
+    exercise = dataclasses.replace(fixture_catalog.get("zoo"), test_timeout=30.0)
+    outcome: list[BaseException | SandboxRun] = []
+
+    def grade() -> None:
+        try:
+            outcome.append(run_hidden_tests(exercise, {"zoo.py": exercise.path / "zoo.py"}))
+        except BaseException as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=grade)
+    worker.start()
+    time.sleep(2.0)  # test_spins is spinning by now
+    started = time.monotonic()
+    sandbox.cancel_all()
+    worker.join(timeout=10)
+    assert time.monotonic() - started < 3
+    assert len(outcome) == 1 and isinstance(outcome[0], sandbox.Cancelled)
+    assert [p for p in psutil.Process().children(recursive=True) if p.status() != psutil.STATUS_ZOMBIE] == []
