@@ -42,14 +42,15 @@ class Submission:
 
 def discover(path: Path, catalog: Catalog) -> list[Submission]:
     """The submissions at PATH: one submission folder, a class folder, or a .zip of either."""
-    path = Path(path)
-    if not path.exists():
-        raise SubmissionError(f"{path}: no such file or folder")
+    given = Path(path)
+    if not given.exists():
+        raise SubmissionError(f"{given}: no such file or folder")
+    path = given.resolve()  # the files found stay valid whatever the working directory becomes
     known = _Known(catalog)
     if path.is_file():
         if not zipfile.is_zipfile(path):
             raise SubmissionError(
-                f"{path}: not a folder or a .zip; expected a student's folder, a class folder or a .zip of either")
+                f"{given}: not a folder or a .zip; expected a student's folder, a class folder or a .zip of either")
         root = _unwrap(_extract(path, _staging_dir(), depth=0), known)
         name = path.stem
     else:
@@ -60,12 +61,12 @@ def discover(path: Path, catalog: Catalog) -> list[Submission]:
         submissions = _class(root, known, depth=1 if path.is_file() else 0)
     if not submissions or not any(s.files for s in submissions):
         raise SubmissionError(
-            f"{path}: nothing that looks like a submission; expected a student's folder holding "
+            f"{given}: nothing that looks like a submission; expected a student's folder holding "
             f"exercise folders or files such as {known.example()}, or a class folder (or .zip) of such folders")
     names = [s.student for s in submissions]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
-        raise SubmissionError(f"{path}: two submissions are both named '{duplicates[0]}' (a folder and a .zip?)")
+        raise SubmissionError(f"{given}: two submissions are both named '{duplicates[0]}' (a folder and a .zip?)")
     return sorted(submissions, key=lambda s: s.student)
 
 

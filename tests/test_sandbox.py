@@ -114,8 +114,9 @@ def run_basic(exercise: Exercise, variant: str) -> dict[str, TestRecord]:
     ("quits_at_import", "basic.py does not import: it calls sys.exit('done') at line 8"),
     ("exits_at_import", "basic.py does not import: the test process exited with code 0 while importing it"),
 ])
-def test_a_file_that_does_not_import(fixture_catalog: Catalog, variant: str, message: str) -> None:
-    found = run_basic(basic(fixture_catalog), variant)
+@pytest.mark.parametrize("mode", ["processes", "threads"])
+def test_a_file_that_does_not_import(fixture_catalog: Catalog, variant: str, message: str, mode: str) -> None:
+    found = run_basic(basic(fixture_catalog, mode=mode), variant)
     assert found["test_add"].verdict == "import_error"
     assert found["test_add"].message.startswith(message), found["test_add"].message
     assert found["test_extra"].verdict == "passed"  # it never imports the student's file

@@ -49,10 +49,13 @@ def test_one_submission_with_exercise_folders(tmp_path: Path, fixture_catalog: C
     assert found[0].root == tmp_path / "alice"
 
 
-def test_one_flat_submission(tmp_path: Path, fixture_catalog: Catalog) -> None:
+def test_one_flat_submission(tmp_path: Path, fixture_catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
     write(tmp_path / "alice" / "basic.py")
     write(tmp_path / "alice" / "notes.txt")
-    assert summary(discover(tmp_path / "alice", fixture_catalog)) == {"alice": {"basic.py": "basic.py"}}
+    monkeypatch.chdir(tmp_path)
+    (found,) = discover(Path("alice"), fixture_catalog)
+    assert summary([found]) == {"alice": {"basic.py": "basic.py"}}
+    assert found.files["basic.py"].is_absolute()  # still valid after a chdir
 
 
 def test_the_exercise_folder_wins_over_a_stray_copy(tmp_path: Path, fixture_catalog: Catalog) -> None:
