@@ -90,10 +90,14 @@ def run_hidden_tests(exercise: Exercise, files: Mapping[str, Path], *,
         staged = stage(exercise, files, run_dir / "staged")
         before = _hidden_hashes(exercise, staged)
         run = _Run(exercise, staged, run_dir, replay_seed)
-        run.execute()
+        try:
+            run.execute()
+            output = run.output.text()
+        finally:
+            run.output.close()
         after = _hidden_hashes(exercise, staged)
         tampered = tuple(sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k)))
-        return SandboxRun(tuple(run.records.values()), run.output.text(), time.monotonic() - run.started,
+        return SandboxRun(tuple(run.records.values()), output, time.monotonic() - run.started,
                           run.processes, tuple(run.notes), tampered)
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)
@@ -139,7 +143,7 @@ class _Output:
     def __init__(self, path: Path, cap: int = OUTPUT_CAP) -> None:
         self.path, self.cap = path, cap
         self.file = open(path, "wb")
-        self.kept = self.dropped = 0
+        self.kept = self.dropped = self.total = 0
         self.tail = bytearray()  # the latest output even past the cap: a crash dump comes last
         self.lock = threading.Lock()
 
@@ -151,6 +155,7 @@ class _Output:
                 self.file.flush()
             self.kept += min(room, len(data))
             self.dropped += max(0, len(data) - room)
+            self.total += len(data)
             self.tail += data[-OUTPUT_TAIL:]
             del self.tail[:-OUTPUT_TAIL]
 
@@ -172,9 +177,14 @@ class _Output:
                 text += bytes(self.tail[-min(self.dropped, OUTPUT_TAIL):]).decode("utf-8", "replace")
         return text
 
-    def latest(self) -> str:
+    def since(self, mark: int) -> str:
+        """The output written after `total` was MARK (as much of it as the tail holds)."""
         with self.lock:
-            return bytes(self.tail).decode("utf-8", "replace")
+            fresh = min(self.total - mark, len(self.tail))
+            return bytes(self.tail[len(self.tail) - fresh:]).decode("utf-8", "replace")
+
+    def close(self) -> None:
+        self.file.close()
 
 
 class _Run:
@@ -190,6 +200,8 @@ class _Run:
         self.collected: list[dict[str, str]] | None = None
         self.notes: list[str] = []
         self.processes = 0
+        self.importing: str | None = None  # the student file being imported right now, if any
+        self.output_mark = 0  # where this process's output starts
 
     def execute(self) -> None:
         while True:
@@ -224,7 +236,8 @@ class _Run:
         pump.start()
         channel = _Channel(results, proc.pid)
         current: dict[str, Any] | None = None
-        self.importing: str | None = None
+        self.importing = None
+        self.output_mark = self.output.total
         started = finished_at = 0.0
         tracked: dict[int, float] = {}
         next_tree = 0.0
@@ -316,7 +329,7 @@ class _Run:
         elif returncode < 0:
             verdict = "crash"
             message = f"the test process {_exit_description(returncode)} during this test"
-            where = _student_frame_in_dump(self.output.latest(), self.staged)
+            where = _student_frame_in_dump(self.output.since(self.output_mark), self.staged)
             if where:
                 message += f"; your code was at {where}"
         else:
