@@ -191,7 +191,31 @@ class Engine:
                 if stop_at_first:
                     break
         result.seconds = time.perf_counter() - start
+        self._replay_commands(result)
+        return result
+
+    def stress(self, scenario: Callable[[Any], Any], *, runs: int = 20, timeout: float = 5.0,
+               p_yield: float = 0.05, stop_at_first: bool = True) -> Exploration:
+        """The fallback for code the scheduler cannot control: the scenario on real
+        threads with forced preemption (see stress.py). Same seeds, weaker guarantees."""
+        from grader.concurrency.stress import stress_once
+
+        result = Exploration(self.test)
+        files = student_files()
+        start = time.perf_counter()
+        for seed in self.seeds(runs):
+            failure = stress_once(scenario, files, seed, timeout, p_yield)
+            result.schedules += 1
+            if failure is not None:
+                failure.details["found_at_schedule"] = result.schedules
+                failure.details["mode"] = "real threads under stress (not a controlled schedule)"
+                result.failures.append(FailedSchedule(seed, failure.verdict, failure.message, failure.details))
+                if stop_at_first or failure.verdict == "timeout":
+                    break  # a hung run leaves threads behind: do not pile up more
+        result.seconds = time.perf_counter() - start
+        return result
+
+    def _replay_commands(self, result: Exploration) -> None:
         for failed in result.failures:
             failed.details["replay"] = (f"python -m grader replay <your folder> {self.exercise} "
                                         f"{self.test} --seed {failed.seed}")
-        return result

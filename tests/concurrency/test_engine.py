@@ -446,3 +446,24 @@ def test_test_code_can_block_on_virtual_time_and_see_live_threads(student_code):
     assert seen["result"] == list(range(8))
     assert 2.0 <= seen["elapsed"] < 2.1, seen["elapsed"]  # 8 fetches of 1 s on 4 workers
     assert seen["alive"], "the pool was never shut down, so its workers are still alive"
+
+
+def test_stress_fallback_finds_a_race_on_real_threads_and_bounds_a_hang(student_code):
+    module = student_code("stressed", COUNTERS + DEADLOCKS)
+    racy = engine().stress(counting(module.Racy, threads=4, each=200), runs=10)
+    assert racy.failures and racy.failures[0].verdict == "race", "no lost update under stress"
+    safe = engine().stress(counting(module.Safe, threads=4, each=200), runs=10, stop_at_first=False)
+    assert not safe.failures, safe.failures[:1]
+
+    def opposite(run):
+        a, b = module.Account(1), module.Account(2)
+        for _ in range(200):
+            run.spawn(module.both, a, b)
+            run.spawn(module.both, b, a)
+        run.join_all()
+
+    start = time.perf_counter()
+    hung = engine().stress(opposite, runs=20, timeout=1.0)
+    assert time.perf_counter() - start < 25
+    assert hung.failures and hung.failures[0].verdict == "timeout"
+    assert hung.failures[0].details["stacks"], "the stacks of the hung threads are shown"
