@@ -41,12 +41,16 @@ class Submission:
 
 
 def discover(path: Path, catalog: Catalog) -> list[Submission]:
-    """The submissions at PATH: one submission folder, a class folder, or a .zip of either."""
+    """The submissions at PATH: one submission folder, a class folder, a .zip of either, or
+    one student file."""
     given = Path(path)
     if not given.exists():
         raise SubmissionError(f"{given}: no such file or folder")
     path = given.resolve()  # the files found stay valid whatever the working directory becomes
     known = _Known(catalog)
+    if path.is_file() and path.name in known.by_file:
+        # One student file on its own (`grader replay alice/counter.py ...`).
+        return [Submission(path.parent.name, {path.name: path}, path.parent)]
     if path.is_file():
         if not zipfile.is_zipfile(path):
             raise SubmissionError(

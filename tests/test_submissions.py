@@ -58,6 +58,12 @@ def test_one_flat_submission(tmp_path: Path, fixture_catalog: Catalog, monkeypat
     assert found.files["basic.py"].is_absolute()  # still valid after a chdir
 
 
+def test_one_student_file_on_its_own(tmp_path: Path, fixture_catalog: Catalog) -> None:
+    path = write(tmp_path / "alice" / "basic.py")
+    write(tmp_path / "alice" / "zoo.py")
+    assert discover(path, fixture_catalog) == [submissions.Submission("alice", {"basic.py": path}, path.parent)]
+
+
 def test_the_exercise_folder_wins_over_a_stray_copy(tmp_path: Path, fixture_catalog: Catalog) -> None:
     write(tmp_path / "alice" / "basic.py", "old")
     write(tmp_path / "alice" / "basic" / "basic.py", "new")
