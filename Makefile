@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_EXERCISES := --exercise race_counter --exercise transfer_deadlock --exercise parallel_histogram
 
-.PHONY: all venv grade test bench check browser clean distclean
+.PHONY: all venv grade test bench check browser clean distclean bundle site
 
 all: test
 
@@ -20,9 +20,20 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-# Grade the bundled demo class (see demo/README.md) into reports/.
+# Grade the bundled demo class (see demo/README.md) into reports/; or your own folder or
+# .zip, on every exercise: `make grade SUBMISSION=path/to/alice` (REPORTS=dir to move the output).
+SUBMISSION ?= demo/class
+REPORTS ?= reports
 grade: $(STAMP)
-	$(PY) -m grader grade demo/class --out reports $(DEMO_EXERCISES)
+	$(PY) -m grader grade $(SUBMISSION) --out $(REPORTS) $(if $(filter demo/class,$(SUBMISSION)),$(DEMO_EXERCISES))
+
+# What students download: dist/student-bundle/ and dist/student-bundle.zip, checked for leaks.
+bundle: $(STAMP)
+	$(PY) -m grader bundle dist/student-bundle
+
+# The statements as a static site: dist/site/index.html.
+site: $(STAMP)
+	$(PY) -m grader site dist/site
 
 # The report screenshot test needs Chromium: installed here when possible, skipped otherwise.
 test: $(STAMP) browser

@@ -218,6 +218,75 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- the students' side
+
+def cmd_bundle(args: argparse.Namespace) -> int:
+    from grader.bundle import BundleError, build_bundle
+
+    try:
+        bundle = build_bundle(_catalog(args), Path(args.out))
+    except BundleError as exc:
+        raise UsageError(str(exc)) from None
+    for warning in bundle.warnings:
+        print(f"grader: warning: {warning}", file=sys.stderr)
+    print(f"Student bundle of {len(bundle.exercises)} exercises ({', '.join(bundle.exercises)}): "
+          f"{_shown(bundle.folder)}/ and {_shown(bundle.archive)}; checked: no solution, no hidden test.")
+    return 0
+
+
+def cmd_selfcheck(args: argparse.Namespace) -> int:
+    from grader.selfcheck import SelfCheckError, check
+
+    try:
+        return check(Path(args.bundle), args.exercise, verbose=args.verbose)
+    except SelfCheckError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def cmd_site(args: argparse.Namespace) -> int:
+    from grader.site import build_site
+
+    site = build_site(_catalog(args), Path(args.out))
+    for warning in site.warnings:
+        print(f"grader: warning: {warning}", file=sys.stderr)
+    print(f"Course site: {_shown(site.index)} and {len(site.pages)} statement pages")
+    return 0
+
+
+def _add_student_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]",
+                          common: argparse.ArgumentParser) -> None:
+    bundle = commands.add_parser(
+        "bundle", parents=[common], help="build the student bundle: a folder and a .zip",
+        description="Build what students download: statements, stubs, given files, public "
+                    "tests, a README and Makefile (make check, make submit) and the grader's "
+                    "runtime; never solutions or hidden tests (checked before zipping).")
+    bundle.add_argument("out", metavar="OUT", nargs="?", default="dist/student-bundle",
+                        help="the bundle's folder; the .zip goes beside it (default: dist/student-bundle)")
+    bundle.set_defaults(func=cmd_bundle)
+
+    selfcheck = commands.add_parser(
+        "selfcheck", help="run a bundle's public tests the way grading runs hidden tests",
+        description="Run the public tests of a student bundle against the student's files, "
+                    "isolated and under the concurrency engine exactly like hidden tests. "
+                    "Exit status 1 when a test fails. Not a grade.")
+    selfcheck.add_argument("bundle", metavar="BUNDLE", nargs="?", default=".",
+                           help="the student bundle's folder (default: here)")
+    selfcheck.add_argument("--exercise", metavar="ID", action="append",
+                           help="check only this exercise (repeat for several)")
+    selfcheck.add_argument("--verbose", "-v", action="store_true",
+                           help="also show the test process's own output")
+    selfcheck.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    selfcheck.set_defaults(func=cmd_selfcheck)
+
+    site = commands.add_parser(
+        "site", parents=[common], help="render the statements as a static course site",
+        description="Render every exercise's README.md into OUT/<id>.html and an index "
+                    "with topics and points; self-contained pages.")
+    site.add_argument("out", metavar="OUT", nargs="?", default="dist/site",
+                      help="the site's folder (default: dist/site)")
+    site.set_defaults(func=cmd_site)
+
+
 # ---------------------------------------------------------------- the parser
 
 def build_parser() -> argparse.ArgumentParser:
@@ -255,6 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser(
         "check", parents=[common], help="validate the exercise catalogue and list it")
     check.set_defaults(func=cmd_check)
+    _add_student_commands(commands, common)
     return parser
 
 
