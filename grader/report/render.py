@@ -6,6 +6,8 @@ Everything a template shows is prepared here as plain values; templates only lay
 """
 from __future__ import annotations
 
+import math
+import multiprocessing
 import os
 import platform
 import statistics
@@ -38,13 +40,38 @@ TONES = {
 
 
 def machine() -> dict[str, str]:
-    """Where the grades were computed: timing verdicts depend on it."""
+    """Where the grades are computed: timing verdicts depend on it. Recorded by the grader
+    at the start and end of a run (in the gradebook) and shown as it was then."""
     try:
-        cores = len(os.sched_getaffinity(0))
+        from grader.cores import usable_cores
+        found = usable_cores()
+        cores, cores_detail = str(found.usable), found.describe()
+    except ImportError:
+        cores, cores_detail = str(_affinity()), ""
+    try:
+        load = " / ".join(f"{v:.2f}" for v in os.getloadavg())
+    except OSError:  # no load average on this system
+        load = "unknown"
+    return {"python": platform.python_version(),
+            "build": f"{platform.python_implementation()} {' '.join(platform.python_build())}, "
+                     f"{platform.python_compiler()}",
+            "cores": cores, "cores_detail": cores_detail,
+            # Asking get_start_method() would fix the default for this process: read the list.
+            "start_method": multiprocessing.get_start_method(allow_none=True)
+                            or multiprocessing.get_all_start_methods()[0],
+            "load": load, "system": f"{platform.system()} {platform.machine()}"}
+
+
+def _affinity() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux: the count of the machine, not of this process
-        cores = os.cpu_count() or 1
-    return {"python": platform.python_version(), "cores": str(cores),
-            "system": f"{platform.system()} {platform.machine()}"}
+        return os.cpu_count() or 1
+
+
+# A machine recorded by an older grader lacks some fields: pages still render.
+_UNKNOWN_MACHINE = {"python": "?", "build": "", "cores": "?", "cores_detail": "",
+                    "start_method": "?", "load": "unknown", "system": "?"}
 
 
 @lru_cache(maxsize=1)
@@ -59,10 +86,13 @@ def environment() -> Environment:
     return env
 
 
-def _page_context(generated: datetime | None) -> dict[str, Any]:
+def _page_context(generated: datetime | None,
+                  where: dict[str, Any] | None = None) -> dict[str, Any]:
+    """GENERATED and WHERE: when and on what the grades were computed (from the gradebook
+    when reports are rebuilt); by default, now and this machine."""
     when = generated or datetime.now().astimezone()
     return {"generated": when.strftime("%Y-%m-%d %H:%M"), "version": grader.__version__,
-            "machine": machine()}
+            "machine": {**_UNKNOWN_MACHINE, **(where or machine())}}
 
 
 # ---------------------------------------------------------------- the student's page
@@ -139,12 +169,13 @@ def _exercise_view(ex: ExerciseResult) -> dict[str, Any]:
     }
 
 
-def render_student(result: SubmissionResult, *, generated: datetime | None = None) -> str:
+def render_student(result: SubmissionResult, *, generated: datetime | None = None,
+                   where: dict[str, Any] | None = None) -> str:
     return environment().get_template("student.html").render(
         r=result,
         fraction=result.points / result.max_points if result.max_points else 0.0,
         exercises=[_exercise_view(ex) for ex in result.exercises],
-        **_page_context(generated))
+        **_page_context(generated, where))
 
 
 # ---------------------------------------------------------------- the class page
@@ -153,6 +184,48 @@ def _stats(values: Sequence[float]) -> dict[str, float]:
     if not values:
         return {"mean": 0.0, "median": 0.0}
     return {"mean": statistics.fmean(values), "median": statistics.median(values)}
+
+
+def measured_speedup(details: dict[str, Any]) -> float | None:
+    """The speedup a timing test measured, from its details: a number, a figure whose name
+    starts with "speedup" ("speedup (median)"), or the series' point at the most workers."""
+    value = details.get("speedup")
+    if _is_number(value):
+        return float(value)
+    if isinstance(value, dict):
+        for name, figure in value.items():
+            if str(name).startswith("speedup") and _is_number(figure):
+                return float(figure)
+    series = speedup_series(value)
+    return float(series[-1]["speedup"]) if series else None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def speedup_view(results: Sequence[SubmissionResult], ids: Sequence[str]) -> list[dict[str, Any]]:
+    """Per exercise with timing tests: every student's measured speedup, as a histogram.
+    One figure per student and exercise: its tests share one measurement."""
+    views = []
+    for ex_id in ids:
+        values = []
+        for r in results:
+            ex = r.exercise(ex_id)
+            found = (measured_speedup(t.details) for t in ex.tests) if ex else ()
+            value = next((v for v in found if v is not None), None)
+            if value is not None:
+                values.append(value)
+        if not values:
+            continue
+        # Quarter steps up to a whole number of times at least 2x: 1x (serial) sits on a
+        # bin edge, so serial and parallel solutions land in clearly different bars.
+        top = max(2, math.ceil(max(values)))
+        views.append({"exercise": ex_id, "count": len(values), **_stats(values),
+                      "low": min(values), "high": max(values),
+                      "chart": svg.histogram(values, top, bins=min(4 * top, 24),
+                                             label=f"measured speedups on {ex_id}")})
+    return views
 
 
 def class_view(results: Sequence[SubmissionResult]) -> dict[str, Any]:
@@ -190,29 +263,34 @@ def class_view(results: Sequence[SubmissionResult]) -> dict[str, Any]:
         "kinds": kinds.most_common(), "kinds_peak": max(kinds.values(), default=1),
         "totals": _stats(totals), "top_total": top_total, "count": len(results),
         "histogram": svg.histogram(totals, top_total, label="distribution of total scores"),
+        "speedups": speedup_view(results, ids),
         "students": [{"r": r, "href": f"{student_dir(r.student)}/report.html",
                       "cells": [r.exercise(i) for i in ids]} for r in students],
     }
 
 
-def render_class(results: Sequence[SubmissionResult], *,
-                 generated: datetime | None = None) -> str:
+def render_class(results: Sequence[SubmissionResult], *, generated: datetime | None = None,
+                 where: dict[str, Any] | None = None) -> str:
     return environment().get_template("index.html").render(
-        **class_view(results), **_page_context(generated))
+        **class_view(results), **_page_context(generated, where))
 
 
 # ---------------------------------------------------------------- files
 
-def write_student_report(result: SubmissionResult, out: Path) -> Path:
+def write_student_report(result: SubmissionResult, out: Path, *,
+                         generated: datetime | None = None,
+                         where: dict[str, Any] | None = None) -> Path:
     folder = out / student_dir(result.student)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "report.html"
-    path.write_text(render_student(result), encoding="utf-8")
+    path.write_text(render_student(result, generated=generated, where=where), encoding="utf-8")
     return path
 
 
-def write_class_report(results: Sequence[SubmissionResult], out: Path) -> Path:
+def write_class_report(results: Sequence[SubmissionResult], out: Path, *,
+                       generated: datetime | None = None,
+                       where: dict[str, Any] | None = None) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     path = out / "index.html"
-    path.write_text(render_class(results), encoding="utf-8")
+    path.write_text(render_class(results, generated=generated, where=where), encoding="utf-8")
     return path
