@@ -24,6 +24,7 @@ from grader.catalog import Catalog, CatalogError, Exercise, load_catalog
 from grader.model import ExerciseResult, SubmissionResult, TestOutcome
 
 if TYPE_CHECKING:
+    from grader.gradebook import Gradebook
     from grader.submissions import Submission
 
 # The repository that holds this package: exercises/ and solutions/ sit beside grader/.
@@ -38,7 +39,8 @@ class UsageError(Exception):
 
 def _input_errors() -> tuple[type[BaseException], ...]:
     """Exceptions that mean 'bad input', including the submissions module's own."""
-    errors: list[type[BaseException]] = [UsageError, CatalogError]
+    from grader.gradebook import GradebookError
+    errors: list[type[BaseException]] = [UsageError, CatalogError, GradebookError]
     try:
         from grader.submissions import SubmissionError
         errors.append(SubmissionError)
@@ -104,66 +106,131 @@ def crashed(student: str, exercises: Sequence[Exercise], exc: BaseException) -> 
 @contextmanager
 def _progress(total: int) -> Iterator[Callable[[str, int], None]]:
     """A progress bar on stderr while grading, silent when stderr is not a terminal.
-    Yields `now_grading(student, done)`: who is being graded, how many are finished."""
+    Counts jobs (student x exercise), since they finish in parallel and out of order.
+    Yields `finished(what, done)`: the job just finished, how many are finished."""
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn,
                                TextColumn, TimeElapsedColumn, TimeRemainingColumn)
     console = Console(stderr=True)
-    with Progress(SpinnerColumn(), TextColumn("grading {task.description}"), BarColumn(),
-                  MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("eta"),
-                  TimeRemainingColumn(), console=console, transient=True,
-                  disable=not console.is_terminal) as bar:
+    with Progress(SpinnerColumn(), TextColumn("grading"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("jobs"), TimeElapsedColumn(), TextColumn("eta"),
+                  TimeRemainingColumn(), TextColumn("{task.description}"), console=console,
+                  transient=True, disable=not console.is_terminal) as bar:
         task = bar.add_task("", total=total)
 
-        def step(student: str, done: int) -> None:
-            bar.update(task, description=student, completed=done)
+        def step(what: str, done: int) -> None:
+            bar.update(task, description=what, completed=done)
 
         yield step
         bar.update(task, completed=total)
 
 
+def publish(book: "Gradebook", out: Path) -> list[SubmissionResult]:
+    """Every report and export, rebuilt from the gradebook: what `grade` ends with and
+    `report` does alone. Pages show when and on what machine the grades were computed."""
+    from datetime import datetime
+
+    from grader.exports import write_class_json, write_grades_csv, write_results_json
+    from grader.report.render import write_class_report, write_student_report
+    results = book.all_results()
+    run = book.last_run()
+    when = datetime.fromtimestamp(run["finished"] or run["started"]).astimezone() if run else None
+    where = run["machine"] if run else None
+    out.mkdir(parents=True, exist_ok=True)
+    for result in results:
+        write_results_json(result, out)
+        write_student_report(result, out, generated=when, where=where)
+    write_grades_csv(results, out)
+    write_class_json(results, out)
+    write_class_report(results, out, generated=when, where=where)
+    return results
+
+
+def _gradebook_path(args: argparse.Namespace) -> Path:
+    from grader.gradebook import FILENAME
+    return Path(args.gradebook) if args.gradebook else Path(args.out) / FILENAME
+
+
+def _where_reports_are(out: Path) -> str:
+    where = _shown(out)
+    return (f"Reports: {_shown(out / 'index.html')} (class), {where}/<student>/report.html, "
+            f"{where}/<student>/results.json (Gradescope), {where}/grades.csv, "
+            f"{where}/class.json")
+
+
 # ---------------------------------------------------------------- grade
 
 def cmd_grade(args: argparse.Namespace) -> int:
-    from grader.exports import write_class_json, write_grades_csv, write_results_json
-    from grader.report.render import write_class_report, write_student_report
+    from grader import batch
+    from grader.gradebook import Gradebook
+    from grader.report.render import machine
     from grader.summary import print_summary
 
     catalog = _catalog(args)
     exercises = _selected(catalog, args.exercise)
     submissions = _discover(_resolve(args.path, catalog), catalog)
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError(f"--jobs {args.jobs}: give at least 1")
+    jobs = args.jobs or batch.default_jobs()
     from grader import runner  # only once the input is known to be good
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
-    results: list[SubmissionResult] = []
     started = time.monotonic()
-    with _progress(len(submissions)) as now_grading:
-        for done, submission in enumerate(submissions):
-            now_grading(submission.student, done)
-            try:
-                result = runner.grade_submission(submission, exercises)
-            except Exception as exc:  # one broken run must not cost the others their grades
-                print(f"grader: internal error grading {submission.student}: "
-                      f"{type(exc).__name__}: {exc}", file=sys.stderr)
-                if args.debug:
-                    traceback.print_exc()
-                result = crashed(submission.student, exercises, exc)
-            # Written as soon as graded: an interrupted class run keeps what it finished.
-            write_results_json(result, out)
-            write_student_report(result, out)
-            results.append(result)
-            sys.stderr.flush()
+    with Gradebook.open(_gradebook_path(args)) as book:
+        work = batch.plan(submissions, exercises, book, force=args.force)
+        book.start_run(jobs, machine())
 
-    write_grades_csv(results, out)
-    write_class_json(results, out)
-    index = write_class_report(results, out)
-    print_summary(results)
-    where = _shown(out)
-    print(f"\nGraded {len(results)} submission{'s' if len(results) != 1 else ''} on "
-          f"{len(exercises)} exercise{'s' if len(exercises) != 1 else ''} in "
-          f"{time.monotonic() - started:.1f} s.")
-    print(f"Reports: {_shown(index)} (class), {where}/<student>/report.html, "
-          f"{where}/<student>/results.json (Gradescope), {where}/grades.csv, {where}/class.json")
+        def grade(job: batch.Job) -> ExerciseResult:
+            # grade_submission of one exercise is grade_exercise, through the runner's
+            # per-submission entry point (the seam tests replace).
+            return runner.grade_submission(job.submission, [job.exercise]).exercises[0]
+
+        finished = 0
+        with _progress(len(work.todo)) as step:
+            def store(done: batch.Done) -> None:
+                nonlocal finished
+                result = done.result
+                if done.error is not None:  # one broken job must not cost the others
+                    exc = done.error
+                    print(f"grader: internal error grading {done.job.submission.student}: "
+                          f"{type(exc).__name__}: {exc} (exercise {done.job.exercise.id})",
+                          file=sys.stderr)
+                    if args.debug:
+                        traceback.print_exception(exc)
+                    result = crashed(done.job.submission.student, [done.job.exercise],
+                                     exc).exercises[0]
+                # Committed as soon as graded: an interrupted run keeps what it finished.
+                book.store(result, done.job.key)
+                finished += 1
+                step(done.job.name, finished)
+                sys.stderr.flush()
+
+            from grader.sandbox import cancel_all  # Ctrl-C: kill the running tests at once
+            batch.run(work.todo, grade, jobs=jobs, on_done=store, stop=cancel_all)
+        book.finish_run(machine())
+        everyone = publish(book, out)
+
+    graded = {s.student for s in submissions}
+    print_summary([r for r in everyone if r.student in graded])
+    s = "s" if len(submissions) != 1 else ""
+    print(f"\nGraded {len(submissions)} submission{s} on {len(exercises)} exercise"
+          f"{'s' if len(exercises) != 1 else ''} in {time.monotonic() - started:.1f} s: "
+          f"{len(work.todo)} of {work.total} jobs graded ({jobs} at a time), "
+          f"{len(work.cached)} unchanged taken from the gradebook.")
+    print(_where_reports_are(out))
+    return 0
+
+
+# ---------------------------------------------------------------- report
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from grader.gradebook import Gradebook
+    out = Path(args.out)
+    with Gradebook.open(_gradebook_path(args), create=False) as book:
+        results = publish(book, out)
+    print(f"Rebuilt the reports of {len(results)} student{'s' if len(results) != 1 else ''} "
+          f"from {_shown(_gradebook_path(args))}.")
+    print(_where_reports_are(out))
     return 0
 
 
@@ -309,7 +376,27 @@ def build_parser() -> argparse.ArgumentParser:
                        help="where reports go (default: reports/)")
     grade.add_argument("--exercise", metavar="ID", action="append",
                        help="grade only this exercise (repeat for several)")
+    grade.add_argument("--jobs", "-j", metavar="N", type=int, default=None,
+                       help="correctness jobs at once (default: the usable cores); exercises "
+                            "with timing tests always run alone")
+    grade.add_argument("--force", action="store_true",
+                       help="regrade everything, even results the gradebook has for "
+                            "unchanged files, exercises and grader")
+    grade.add_argument("--gradebook", metavar="FILE", default=None,
+                       help="the gradebook (default: gradebook.sqlite in the --out folder)")
     grade.set_defaults(func=cmd_grade)
+
+    report = commands.add_parser(
+        "report", help="rebuild every report and export from the gradebook, without grading",
+        description="Rebuild index.html, each student's report.html and results.json, "
+                    "grades.csv and class.json from the gradebook, without regrading.")
+    report.add_argument("--out", metavar="DIR", default=str(DEFAULT_OUT),
+                        help="where reports go (default: reports/)")
+    report.add_argument("--gradebook", metavar="FILE", default=None,
+                        help="the gradebook (default: gradebook.sqlite in the --out folder)")
+    report.add_argument("--debug", action="store_true",
+                        help="print tracebacks of internal errors (for grader developers)")
+    report.set_defaults(func=cmd_report)
 
     replay = commands.add_parser(
         "replay", parents=[common], help="re-run one hidden test under one schedule seed",

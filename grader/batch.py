@@ -1,0 +1,229 @@
+"""Grading a class: the jobs (submission x exercise), what the gradebook already knows,
+and running the rest in parallel without ever skewing a time measurement.
+
+Discipline (the course's readers-writer lesson): correctness jobs are readers, they share
+the machine with one another; a job of an exercise with `timing: true` is a writer, it
+runs alone, with no other grading running, because its speedup and concurrency figures
+measure the cores. `TimingGate` implements that with one Condition, writers preferred so
+a stream of readers cannot starve a timing job.
+
+The gate alone would be correct but slow: a timing job queued among correctness jobs
+drains the pool each time. So `plan` also orders the work: every correctness job first,
+then the timing jobs. The gate is what makes it safe (the first timing job still waits for
+the last correctness jobs to finish); the order is what keeps the cores busy.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence
+
+import grader
+from grader.catalog import Exercise
+from grader.gradebook import Gradebook, Key
+from grader.model import ExerciseResult
+
+if TYPE_CHECKING:
+    from grader.submissions import Submission
+
+
+def default_jobs() -> int:
+    """Jobs at once by default: the cores this process may really use (cgroups, affinity)."""
+    try:
+        from grader.cores import usable_cores
+        return usable_cores().usable
+    except ImportError:  # an older tree without grader.cores: the affinity alone
+        return max(1, len(os.sched_getaffinity(0)))
+
+
+# ---------------------------------------------------------------- the readers-writer gate
+
+class TimingGate:
+    """Many correctness jobs at once, or one timing job alone: a readers-writer lock."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._readers = 0  # correctness jobs running
+        self._writing = False  # a timing job running
+        self._writers_waiting = 0
+        self.peak = 0  # the most correctness jobs ever running at once, for tests and notes
+
+    @contextmanager
+    def shared(self) -> Iterator[None]:
+        with self._changed:
+            # Writers preferred: a waiting timing job stops new correctness jobs from
+            # starting, otherwise with enough students it would wait forever.
+            while self._writing or self._writers_waiting:
+                self._changed.wait()
+            self._readers += 1
+            self.peak = max(self.peak, self._readers)
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._readers -= 1
+                if self._readers == 0:
+                    self._changed.notify_all()
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self._changed:
+            self._writers_waiting += 1
+            try:
+                while self._writing or self._readers:
+                    self._changed.wait()
+            finally:
+                self._writers_waiting -= 1
+            self._writing = True
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._writing = False
+                self._changed.notify_all()
+
+    @contextmanager
+    def entered(self, timing: bool) -> Iterator[None]:
+        with self.exclusive() if timing else self.shared():
+            yield
+
+
+# ---------------------------------------------------------------- the plan
+
+@dataclass(frozen=True)
+class Job:
+    submission: "Submission"
+    exercise: Exercise
+    key: Key
+
+    @property
+    def name(self) -> str:
+        return f"{self.submission.student} · {self.exercise.id}"
+
+
+@dataclass
+class Plan:
+    """Every job of the run: the ones the gradebook answers, and the ones to grade."""
+
+    cached: list[tuple[Job, ExerciseResult]] = field(default_factory=list)
+    todo: list[Job] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return len(self.cached) + len(self.todo)
+
+
+def exercise_hash(exercise: Exercise) -> str:
+    """The exercise's content hash, with the reference solution for timing exercises:
+    their tests measure the reference beside the student's code, so it decides grades.
+    (Elsewhere the reference only checks the tests; editing it must not regrade a class.)"""
+    base = exercise.content_hash()
+    if not (exercise.timing and exercise.solution):
+        return base
+    digest = hashlib.sha256(base.encode())
+    for path in sorted(exercise.solution.rglob("*.py")):
+        digest.update(str(path.relative_to(exercise.solution)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def file_hash(submission: "Submission", exercise: Exercise) -> str:
+    """The hash the runner writes into the result (ExerciseResult.file_hash)."""
+    files = {n: submission.files[n] for n in exercise.files if n in submission.files}
+    if not files:
+        return ""  # not submitted: nothing to hash, and nothing to run either
+    from grader import runner  # the runner pulls in the sandbox: only when there is work
+    return runner.hash_files(files)
+
+
+def plan(submissions: Sequence["Submission"], exercises: Sequence[Exercise],
+         book: Gradebook | None, *, force: bool = False) -> Plan:
+    """The jobs of a run, each looked up in the gradebook unless FORCE; the ones to grade
+    ordered correctness first, timing last (see the module's docstring)."""
+    hashes = {e.id: exercise_hash(e) for e in exercises}
+    result = Plan()
+    timing: list[Job] = []
+    for submission in submissions:
+        for exercise in exercises:
+            key = Key(submission.student, exercise.id, file_hash(submission, exercise),
+                      hashes[exercise.id], grader.__version__)
+            job = Job(submission, exercise, key)
+            known = None if force or book is None else book.lookup(key)
+            if known is not None:
+                result.cached.append((job, known))
+            else:
+                (timing if exercise.timing else result.todo).append(job)
+    result.todo.extend(timing)
+    return result
+
+
+# ---------------------------------------------------------------- running
+
+@dataclass(frozen=True)
+class Done:
+    """A finished job: its result, or the exception the grading function raised."""
+
+    job: Job
+    result: ExerciseResult | None
+    error: Exception | None = None
+
+
+def run(todo: Sequence[Job], grade: Callable[[Job], ExerciseResult], *, jobs: int,
+        on_done: Callable[[Done], None], gate: TimingGate | None = None,
+        stop: Callable[[], None] | None = None) -> None:
+    """Grade TODO with JOBS threads (each job starts its own child process), calling
+    ON_DONE in this thread as each job finishes, so the caller stores it at once.
+
+    On Ctrl-C (or any exception from ON_DONE): no new job starts, STOP is called to end
+    the running ones early (the CLI passes sandbox.cancel_all, which kills their test
+    processes for good, hence not a default), jobs that did finish are still handed to
+    ON_DONE, and the exception goes on.
+    """
+    gate = gate or TimingGate()
+
+    def one(job: Job) -> ExerciseResult:
+        with gate.entered(job.exercise.timing):
+            return grade(job)
+
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="grade")
+    futures: dict[Future[ExerciseResult], Job] = {pool.submit(one, job): job for job in todo}
+    pending = set(futures)
+    try:
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in _in_submission_order(finished, futures):
+                pending.discard(future)
+                on_done(_done(future, futures[future]))
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        if stop is not None:
+            stop()
+        # Whatever finished meanwhile is a real result: keep it (a stopped job raises).
+        for future in _in_submission_order(pending, futures):
+            try:
+                if future.cancelled() or future.exception(timeout=120) is not None:
+                    continue
+                on_done(_done(future, futures[future]))
+            except BaseException:  # the first interruption is the one to report
+                continue
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _in_submission_order(done: Iterable[Future[ExerciseResult]],
+                         futures: dict[Future[ExerciseResult], Job]) -> list[Future[ExerciseResult]]:
+    order = {f: i for i, f in enumerate(futures)}
+    return sorted(done, key=order.__getitem__)
+
+
+def _done(future: Future[ExerciseResult], job: Job) -> Done:
+    error = future.exception()
+    if error is None:
+        return Done(job, future.result())
+    if not isinstance(error, Exception):  # KeyboardInterrupt, SystemExit: not a job's fault
+        raise error
+    return Done(job, None, error)
