@@ -180,13 +180,13 @@ def _ran_in_process(call: Call) -> bool:
     return call.error is None and call.result == jobs.NOT_IN_A_CHILD
 
 
-def _expect_timeout(call: Call, story: str) -> None:
+def _expect_timeout(call: Call, story: str, hint: str = "") -> None:
     """TimeoutError, within timeout + 0.5 s. `story`: what the fit does, in words."""
     if call.rescued:
+        hint = hint or "does it wait (join, get, recv) without a timeout?"
         raise Failure(f"{call.what} had not come back {call.elapsed:.1f} s later, for {story} "
                       f"(the test killed the child then to go on); it must raise TimeoutError "
-                      f"by {call.bound:g} s: does it wait (join, get, recv) without a timeout?",
-                      "timeout")
+                      f"by {call.bound:g} s: {hint}", "timeout")
     if _ran_in_process(call):
         raise Failure(f"{call.what} did not raise TimeoutError for {story}: the fit ran in the "
                       f"grader's own process (called directly or in a thread), where nothing can "
@@ -194,7 +194,8 @@ def _expect_timeout(call: Call, story: str) -> None:
                       f"Run it in a child process and kill that by {call.bound:g} s", "wrong")
     if call.error is None:
         raise Failure(f"{call.what} returned {_short(call.result)} after {call.elapsed:.1f} s "
-                      f"for {story}; it must raise TimeoutError by {call.bound:g} s", "wrong")
+                      f"for {story}; it must raise TimeoutError by {call.bound:g} s"
+                      + (f" ({hint})" if hint else ""), "wrong")
     if not isinstance(call.error, TimeoutError):
         hint = ""
         if isinstance(call.error, multiprocessing.TimeoutError):
@@ -272,7 +273,10 @@ def test_stops_a_fit_stuck_in_c_code(student, exercise):
     """One long C call holding the GIL: only a process can be stopped in the middle of it."""
     n = exercise.params["c_call_length"]
     _expect_timeout(_call(student, jobs.stuck_in_c, (n,), 0.3, f"sum(range({n:.0e}))"),
-                    "a fit inside one long C call that holds the GIL (seconds of sum(range(...)))")
+                    "a fit inside one long C call that holds the GIL (seconds of sum(range(...)))",
+                    "a thread cannot be interrupted, and while it is in a C call that holds the "
+                    "GIL, no other thread of its process runs, not even one waiting in "
+                    "join(timeout): only a process can be stopped")
 
 
 def test_no_child_left_after_timeout(student):
@@ -328,24 +332,25 @@ def test_child_dying_abruptly_raises(student):
     """A child that dies without a word (os._exit, a signal): an exception at once, not a hang."""
     me = os.getpid()
     timeout = 6.0
-    cases = [(jobs.exits_abruptly, (me, 3), "a fit calling os._exit(3)"),
-             (jobs.killed_by_signal, (me,), "a fit killed by SIGKILL (as by a segfault)")]
-    for func, args, story in cases:
+    cases = [(jobs.exits_abruptly, (me, 3), "a fit calling os._exit(3)", "os._exit(3)"),
+             (jobs.killed_by_signal, (me,), "a fit killed by SIGKILL (as by a segfault)",
+              "a SIGKILL")]
+    for func, args, story, death in cases:
         call = _call(student, func, args, timeout, story, rescue_after=timeout + RESCUE_AFTER)
         if call.rescued:
             raise Failure(f"{call.what} had not come back {call.elapsed:.1f} s later, although the "
                           f"child died at once: it waits for a message that will never come", "timeout")
         if _ran_in_process(call):
             raise Failure(f"{call.what}: the fit ran in the grader's own process (called directly "
-                          f"or in a thread), where {story.removeprefix('a fit ')} would have ended "
-                          f"the grader itself (the test's fit refused to); run it in a child "
+                          f"or in a thread), where {death} would have ended the grader "
+                          f"itself (the test's fit refused to); run it in a child "
                           f"process", "wrong")
         if call.error is None:
             raise Failure(f"{call.what} returned {_short(call.result)}; the child died without "
                           f"a result, which must be an exception", "wrong")
         if isinstance(call.error, TimeoutError) or call.elapsed > timeout / 2:
-            raise Failure(f"{call.what} raised {_raised(call.error)} after {call.elapsed:.1f} s; "
-                          f"the child had died at once: say so (exit code) as soon as it is dead, "
+            raise Failure(f"{call.what} took {call.elapsed:.1f} s, then raised "
+                          f"{_raised(call.error)}; the child had died at once: say so (exit code) as soon as it is dead, "
                           f"without waiting for the timeout", "wrong")
 
 
@@ -377,7 +382,9 @@ def test_kills_a_child_that_ignores_sigterm(student, tmp_path, _clean_up):
     me = os.getpid()
     call, marker = _until_started(student, jobs.ignores_sigterm, lambda m: (me, str(m)), tmp_path,
                                   "a fit that ignores SIGTERM")
-    _expect_timeout(call, "a fit that ignores SIGTERM and never returns")
+    _expect_timeout(call, "a fit that ignores SIGTERM and never returns",
+                    "after terminate() (SIGTERM), does it join() for ever a child that ignores "
+                    "it? Wait a little, then kill() (SIGKILL)")
     pid = int(marker.read_text())
     _clean_up.append(pid)
     if pid == os.getpid():
