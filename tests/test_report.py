@@ -139,25 +139,60 @@ def _png_size(path: Path) -> tuple[int, int]:
     return struct.unpack(">II", head[16:24])
 
 
+def _demo_reports(out: Path) -> None:
+    """The demo class's reports as an instructor gets them: the results in a gradebook,
+    every page and export rebuilt from it by `grader report`."""
+    from grader import cli
+    from grader.gradebook import Gradebook, Key
+    with Gradebook.open(out / "gradebook.sqlite") as book:
+        for r in demo_results():
+            for ex in r.exercises:
+                book.store(ex, Key(r.student, ex.exercise, ex.file_hash, "-", "-"))
+    assert cli.main(["report", "--out", str(out)]) == 0
+
+
+def _relative_links(html: str) -> list[str]:
+    return [h for h in re.findall(r'href="([^"#]+)', html) if not re.match(r"[a-z]+:", h)]
+
+
 @pytest.mark.skipif(_chromium() is None,
                     reason="chromium is not installed (make browser installs Debian's package)")
-@pytest.mark.parametrize("page", ["index.html", "boris/report.html"])
-def test_pages_render_in_headless_chromium(tmp_path: Path, page: str) -> None:
-    results = demo_results()
+@pytest.mark.parametrize("page, charts", [("index.html", 'class="chart histogram"'),
+                                          ("boris/report.html", 'class="meter"'),
+                                          ("dana/report.html", 'class="chart timeline"')])
+def test_pages_render_in_headless_chromium(tmp_path: Path, page: str, charts: str) -> None:
     out = tmp_path / "reports"
-    for r in results:
-        write_student_report(r, out)
-    write_class_report(results, out)
+    _demo_reports(out)
+    html = (out / page).read_text(encoding="utf-8")
+    assert charts in html, f"no chart on {page}"
+    for href in _relative_links(html):
+        assert ((out / page).parent / href).is_file(), f"{page} links to missing {href}"
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / f"{page.replace('/', '_').removesuffix('.html')}.png"
     shot.unlink(missing_ok=True)
-    subprocess.run(
+    done = subprocess.run(
         [_chromium(), "--headless", "--no-sandbox", "--disable-gpu",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+         # The page's console on stderr: a script error shows as "Uncaught" / ERROR:CONSOLE.
+         "--enable-logging=stderr", "--v=0",
          f"--screenshot={shot}", "--window-size=1280,2000", (out / page).as_uri()],
         check=True, capture_output=True, timeout=120)
+    console = done.stderr.decode(errors="replace")
+    errors = [line for line in console.splitlines()
+              if "Uncaught" in line or "ERROR:CONSOLE" in line]
+    assert not errors, "\n".join(errors)
     assert shot.is_file(), "chromium wrote no screenshot"
     assert _png_size(shot) == (1280, 2000)
     # A blank page compresses to a few kilobytes; a rendered report does not.
     assert shot.stat().st_size > 30_000, f"{shot} looks blank"
+
+
+def test_the_class_page_links_every_student_to_a_file(tmp_path: Path) -> None:
+    out = tmp_path / "reports"
+    _demo_reports(out)
+    links = _relative_links((out / "index.html").read_text(encoding="utf-8"))
+    assert sorted(links) == sorted(f"{r.student}/report.html" for r in demo_results())
+    assert all((out / link).is_file() for link in links)
+    for name in ("grades.csv", "class.json"):
+        assert (out / name).is_file()
