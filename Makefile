@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_EXERCISES := --exercise race_counter --exercise transfer_deadlock --exercise parallel_histogram
 
-.PHONY: all venv grade test bench check browser clean distclean bundle site
+.PHONY: all venv grade report test bench check browser clean distclean bundle site
 
 all: test
 
@@ -26,6 +26,10 @@ SUBMISSION ?= demo/class
 REPORTS ?= reports
 grade: $(STAMP)
 	$(PY) -m grader grade $(SUBMISSION) --out $(REPORTS) $(if $(filter demo/class,$(SUBMISSION)),$(DEMO_EXERCISES))
+
+# Rebuild every page and export in $(REPORTS)/ from its gradebook.sqlite, without grading.
+report: $(STAMP)
+	$(PY) -m grader report --out $(REPORTS)
 
 # What students download: dist/student-bundle/ and dist/student-bundle.zip, checked for leaks.
 bundle: $(STAMP)
