@@ -1,0 +1,40 @@
+"""Mutant: every task gets the whole event list and the range it should do."""
+from multiprocessing import Pool
+
+from detector import reconstruct
+
+
+def bin_index(value: float, bins: int, lo: float, hi: float) -> int | None:
+    if not lo <= value < hi:
+        return None
+    width = (hi - lo) / bins
+    k = min(int((value - lo) / width), bins - 1)
+    while k > 0 and value < lo + k * width:
+        k -= 1
+    while k < bins - 1 and value >= lo + (k + 1) * width:
+        k += 1
+    return k
+
+
+def count(events, bins, lo, hi):
+    counts = [0] * bins
+    for event in events:
+        k = bin_index(reconstruct(event), bins, lo, hi)
+        if k is not None:
+            counts[k] += 1
+    return counts
+
+
+def count_range(events, start, stop, bins, lo, hi):
+    return count(events[start:stop], bins, lo, hi)
+
+
+def histogram(events, bins, lo, hi, workers):
+    total = [0] * bins
+    size = max(1, len(events) // (workers * 8))
+    with Pool(workers) as pool:
+        parts = pool.starmap(count_range, [(events, i, i + size, bins, lo, hi)
+                                           for i in range(0, len(events), size)])
+    for part in parts:
+        total = [a + b for a, b in zip(total, part)]
+    return total
