@@ -192,8 +192,9 @@ def find_leaks(bundle: Path, catalog: Catalog) -> list[str]:
 
     - a folder named hidden/ or solutions/, or any file identical to a file of solutions/
       or of an exercise's hidden/ folder, wherever it sits;
-    - a line of a reference solution (or an alternative) that the exercise's stub does
-      not also contain, in that exercise's folder or a top-level file of the bundle;
+    - a line of a reference solution (or an alternative) that the exercise's stub (or
+      its public tests or given files, as the author wrote them) does not also contain, in
+      that exercise's folder or a top-level file of the bundle;
     - the definition of a hidden test (`def test_...(`), in any file.
     """
     leaks: list[str] = []
@@ -215,13 +216,20 @@ def find_leaks(bundle: Path, catalog: Catalog) -> list[str]:
             for line in significant_lines(_text(path)):
                 if re.match(r"(async )?def test_\w*\(", line):
                     hidden_defs[line] = f"{exercise.id}/hidden/{path.name}"
+        # The author's own student-facing code (public tests, given helpers) shares idioms
+        # with the solution (`with self._lock:` in a fake loader): shipping those is a
+        # decision, not an accident, so only lines found nowhere the author meant to ship count.
+        shipped_on_purpose = set(stub_lines)
+        for name in (*exercise.given, PUBLIC_TESTS):
+            if (exercise.path / name).is_file():
+                shipped_on_purpose |= significant_lines(_text(exercise.path / name))
         lines_of = solution_lines.setdefault(exercise.id, {})
         if exercise.solution is not None:
             for path in _files(exercise.solution):
                 shown = f"solutions/{exercise.id}/{path.relative_to(exercise.solution)}"
                 secret_files[_sha256(path)] = shown
                 if path.suffix == ".py":
-                    for line in significant_lines(_text(path)) - stub_lines:
+                    for line in significant_lines(_text(path)) - shipped_on_purpose:
                         lines_of.setdefault(line, shown)
     everywhere = {line: shown for lines in solution_lines.values() for line, shown in lines.items()}
 
