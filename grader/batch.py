@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import statistics
 import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
@@ -158,6 +159,25 @@ def plan(submissions: Sequence["Submission"], exercises: Sequence[Exercise],
                 (timing if exercise.timing else result.todo).append(job)
     result.todo.extend(timing)
     return result
+
+
+def expected_seconds(todo: Sequence[Job], known: dict[str, float], jobs: int) -> list[float]:
+    """How much wall time each job should add to the run, for an ETA that holds when a
+    run ends with its slow timing jobs: seconds per grading (KNOWN, from the gradebook),
+    divided by JOBS for correctness jobs since they share the wall time."""
+    fallback = statistics.median(known.values()) if known else 1.0
+    weights = []
+    for job in todo:
+        seconds = known.get(job.exercise.id)
+        if seconds is None:  # never graded here: a rough prior, timing jobs being far longer
+            seconds = fallback * (TIMING_PRIOR if job.exercise.timing else 1.0)
+        weights.append(seconds if job.exercise.timing else seconds / max(1, jobs))
+    return weights
+
+
+# Before the gradebook knows an exercise: a timing job takes this many times as long as a
+# correctness job (the demo class: about 50 s against 3 to 4 s).
+TIMING_PRIOR = 12.0
 
 
 # ---------------------------------------------------------------- running

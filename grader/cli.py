@@ -104,21 +104,30 @@ def crashed(student: str, exercises: Sequence[Exercise], exc: BaseException) -> 
 
 
 @contextmanager
-def _progress(total: int) -> Iterator[Callable[[str, int], None]]:
+def _progress(weights: Sequence[float]) -> Iterator[Callable[[str], None]]:
     """A progress bar on stderr while grading, silent when stderr is not a terminal.
-    Counts jobs (student x exercise), since they finish in parallel and out of order.
-    Yields `finished(what, done)`: the job just finished, how many are finished."""
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn,
-                               TextColumn, TimeElapsedColumn, TimeRemainingColumn)
+    Counts jobs (student x exercise); the bar and its ETA advance by each job's expected
+    seconds (WEIGHTS, in the order of the plan), so the slow timing jobs that end a run do
+    not make the ETA lie. Yields `finished(what)`, called once per finished job."""
+    from rich.progress import (BarColumn, Progress, SpinnerColumn, TextColumn,
+                               TimeElapsedColumn, TimeRemainingColumn)
     console = Console(stderr=True)
-    with Progress(SpinnerColumn(), TextColumn("grading"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("jobs"), TimeElapsedColumn(), TextColumn("eta"),
-                  TimeRemainingColumn(), TextColumn("{task.description}"), console=console,
-                  transient=True, disable=not console.is_terminal) as bar:
-        task = bar.add_task("", total=total)
+    with Progress(SpinnerColumn(), TextColumn("grading"), BarColumn(),
+                  TextColumn("{task.fields[done]}/{task.fields[jobs]} jobs"),
+                  TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
+                  TextColumn("{task.description}"), console=console, transient=True,
+                  disable=not console.is_terminal) as bar:
+        total = sum(weights) or 1.0
+        task = bar.add_task("", total=total, done=0, jobs=len(weights))
+        done = 0
 
-        def step(what: str, done: int) -> None:
-            bar.update(task, description=what, completed=done)
+        def step(what: str) -> None:
+            nonlocal done
+            # Jobs finish about in plan order (the gate keeps timing jobs last), so the
+            # first DONE weights are a fair measure of the work done.
+            done += 1
+            bar.update(task, description=f"last: {what}", done=done,
+                       completed=total if done >= len(weights) else sum(weights[:done]))
 
         yield step
         bar.update(task, completed=total)
@@ -185,10 +194,9 @@ def cmd_grade(args: argparse.Namespace) -> int:
             # per-submission entry point (the seam tests replace).
             return runner.grade_submission(job.submission, [job.exercise]).exercises[0]
 
-        finished = 0
-        with _progress(len(work.todo)) as step:
+        weights = batch.expected_seconds(work.todo, book.durations(), jobs)
+        with _progress(weights) as step:
             def store(done: batch.Done) -> None:
-                nonlocal finished
                 result = done.result
                 if done.error is not None:  # one broken job must not cost the others
                     exc = done.error
@@ -201,8 +209,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
                                      exc).exercises[0]
                 # Committed as soon as graded: an interrupted run keeps what it finished.
                 book.store(result, done.job.key)
-                finished += 1
-                step(done.job.name, finished)
+                step(done.job.name)
                 sys.stderr.flush()
 
             from grader.sandbox import cancel_all  # Ctrl-C: kill the running tests at once

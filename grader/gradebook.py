@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import statistics
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -209,6 +210,17 @@ class Gradebook:
     def _rows(self) -> Iterator[tuple[str, str]]:
         yield from self._db.execute(
             "SELECT student, result FROM results ORDER BY student, exercise")
+
+    def durations(self) -> dict[str, float]:
+        """Exercise id -> median seconds a grading of it took, over the results stored:
+        what the progress bar's ETA expects of the next ones."""
+        seen: dict[str, list[float]] = {}
+        for exercise, seconds in self._db.execute(
+                "SELECT exercise, json_extract(result, '$.duration') FROM results "
+                "WHERE status = 'graded'"):
+            if isinstance(seconds, (int, float)) and seconds > 0:
+                seen.setdefault(exercise, []).append(float(seconds))
+        return {ex: statistics.median(values) for ex, values in seen.items()}
 
     def provenance(self) -> list[dict[str, Any]]:
         """Per stored result: its key, whether it is final, and the run that stored it."""

@@ -153,3 +153,21 @@ def test_an_interrupt_starts_no_new_job_and_keeps_what_finished(
     assert len(grade.spans) < len(todo)  # the queue was dropped
     # Jobs that were already running when the interrupt came are still handed over.
     assert len(stored) >= 2 and len(stored) == len(set(stored))
+
+
+def test_the_eta_expects_timing_jobs_to_be_long_and_alone(exercises: list[Exercise]) -> None:
+    todo = batch.plan(students(2), exercises, None).todo
+    # Known durations: correctness jobs share the wall time among the jobs, timing ones not.
+    assert batch.expected_seconds(todo, {"alpha": 4.0, "omega": 2.0, "speed": 50.0}, 2) == \
+        [2.0, 1.0, 2.0, 1.0, 50.0, 50.0]
+    # Never graded here: timing jobs still weigh far more than the others.
+    weights = batch.expected_seconds(todo, {}, 1)
+    assert weights[:4] == [1.0] * 4 and weights[4] == weights[5] == batch.TIMING_PRIOR
+
+
+def test_the_gradebook_knows_how_long_each_exercise_takes(tmp_path: Path,
+                                                           exercises: list[Exercise]) -> None:
+    with Gradebook.open(tmp_path / "g.sqlite") as book:
+        for job, seconds in zip(batch.plan(students(3), exercises[:1], None).todo, (1, 2, 9)):
+            book.store(replace(result_of(job), duration=seconds), job.key)
+        assert book.durations() == {"alpha": 2.0}
