@@ -17,12 +17,13 @@ from typing import Any, Callable
 from grader.concurrency import primitives as p
 from grader.concurrency.runtime import Scheduler, ScenarioFailed, ScheduleFailure, current_task
 from grader.concurrency.shim import student_files
+from grader.concurrency.stress import ThreadHelpers
 from grader.testing import Failure
 
 REPLAY_ENV = "GRADER_REPLAY_SEED"
 
 
-class Run:
+class Run(ThreadHelpers):
     """What a scenario sees: starting and joining controlled threads, checking."""
 
     def __init__(self, sched: Scheduler) -> None:
@@ -38,19 +39,6 @@ class Run:
         thread.start()
         self._threads.append(thread)
         return thread
-
-    def join(self, thread: p.Thread) -> None:
-        thread.join()
-
-    def join_all(self) -> None:
-        for thread in self._threads:
-            thread.join()
-
-    def threads(self, fn: Callable[..., Any], count: int, *args: Any) -> list[p.Thread]:
-        started = [self.spawn(fn, *args) for _ in range(count)]
-        for thread in started:
-            thread.join()
-        return started
 
     def check(self, condition: object, message: str, verdict: str = "wrong", **details: Any) -> None:
         """Fail this schedule with `message` unless `condition` holds."""

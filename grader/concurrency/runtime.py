@@ -79,6 +79,25 @@ def current_task() -> Task | None:
     return _tasks.get(_thread.get_ident())
 
 
+def opcode_tracer(files: frozenset[str], on_opcode: Callable[[FrameType], None]) -> Callable:
+    """A sys.settrace function calling `on_opcode` before every bytecode of `files`;
+    frames of other files are not traced at all, so they run at full speed."""
+
+    def local(frame: FrameType, event: str, arg: Any) -> Callable:
+        if event == "opcode":
+            on_opcode(frame)
+        return local
+
+    def on_call(frame: FrameType, event: str, arg: Any) -> Callable | None:
+        if event == "call" and frame.f_code.co_filename in files:
+            frame.f_trace_opcodes = True
+            frame.f_trace_lines = False
+            return local
+        return None
+
+    return on_call
+
+
 class RandomWalk:
     """At each scheduling point, switch to another runnable thread with a probability."""
 
@@ -222,21 +241,7 @@ class Scheduler:
     # ---- tracing: a scheduling point before every bytecode of the student's files -
 
     def _global_tracer(self, task: Task) -> Callable:
-        files = self.files
-
-        def local(frame: FrameType, event: str, arg: Any) -> Callable:
-            if event == "opcode":
-                self.step(task, frame)
-            return local
-
-        def on_call(frame: FrameType, event: str, arg: Any) -> Callable | None:
-            if event == "call" and frame.f_code.co_filename in files:
-                frame.f_trace_opcodes = True
-                frame.f_trace_lines = False
-                return local
-            return None
-
-        return on_call
+        return opcode_tracer(self.files, lambda frame: self.step(task, frame))
 
     def step(self, task: Task, frame: FrameType) -> None:
         if self.over:

@@ -23,14 +23,37 @@ import traceback
 from types import FrameType
 from typing import Any, Callable
 
-from grader.concurrency.runtime import ScheduleFailure
+from grader.concurrency.runtime import ScheduleFailure, opcode_tracer
 
 
 class _StressFailed(Exception):
     pass
 
 
-class StressRun:
+class ThreadHelpers:
+    """Starting and joining a scenario's threads, over a `spawn` of the subclass."""
+
+    _threads: list[Any]
+
+    def spawn(self, fn: Callable[..., Any], *args: Any, name: str | None = None) -> Any:
+        raise NotImplementedError
+
+    def join(self, thread: Any) -> None:
+        thread.join()
+
+    def join_all(self) -> None:
+        for thread in self._threads:
+            thread.join()
+
+    def threads(self, fn: Callable[..., Any], count: int, *args: Any) -> list[Any]:
+        """Start `count` threads running fn(*args) and wait for all of them."""
+        started = [self.spawn(fn, *args) for _ in range(count)]
+        for thread in started:
+            thread.join()
+        return started
+
+
+class StressRun(ThreadHelpers):
     """The `Run` interface on real threads (see explore.Run for each method)."""
 
     def __init__(self, files: frozenset[str], seed: int, p_yield: float) -> None:
@@ -42,23 +65,15 @@ class StressRun:
         self.failure: ScheduleFailure | None = None
         self._names = 0
 
-    # tracing: a forced switch before randomly chosen bytecodes of the student's files
     def _tracer(self) -> Callable:
-        rng, p, files = self._rng, self._p_yield, self._files
+        """A forced switch before randomly chosen bytecodes of the student's files."""
+        rng, p = self._rng, self._p_yield
 
-        def local(frame: FrameType, event: str, arg: Any) -> Callable:
-            if event == "opcode" and rng.random() < p:
+        def maybe_yield(frame: FrameType) -> None:
+            if rng.random() < p:
                 time.sleep(0)
-            return local
 
-        def on_call(frame: FrameType, event: str, arg: Any) -> Callable | None:
-            if event == "call" and frame.f_code.co_filename in files:
-                frame.f_trace_opcodes = True
-                frame.f_trace_lines = False
-                return local
-            return None
-
-        return on_call
+        return opcode_tracer(self._files, maybe_yield)
 
     def _body(self, fn: Callable[..., Any], args: tuple) -> None:
         sys.settrace(self._tracer())
@@ -80,19 +95,6 @@ class StressRun:
         self._threads.append(thread)
         thread.start()
         return thread
-
-    def join(self, thread: threading.Thread) -> None:
-        thread.join()
-
-    def join_all(self) -> None:
-        for thread in self._threads:
-            thread.join()
-
-    def threads(self, fn: Callable[..., Any], count: int, *args: Any) -> list[threading.Thread]:
-        started = [self.spawn(fn, *args) for _ in range(count)]
-        for thread in started:
-            thread.join()
-        return started
 
     def check(self, condition: object, message: str, verdict: str = "wrong", **details: Any) -> None:
         if not condition:
