@@ -1,0 +1,209 @@
+"""Hidden tests of readers_writers: a writer excludes everyone, readers share, and nobody
+starves: neither a writer behind a stream of readers nor a reader behind a stream of
+writers.
+
+Every check runs the student's RWLock under the controlled scheduler, which may switch
+threads between any two bytecodes of rwlock.py and at every lock operation. The threads'
+own code (reading, writing, arriving) is the test's, and waits on virtual time.
+
+Starvation, precisely: one visitor (a writer, or a reader) starts waiting while the
+database is busy; then a stream of visitors of the other kind arrives, one every
+millisecond, each arriving while the one before is still inside. An *overtake* is a
+visitor of the stream, who arrived after the waiting one had started waiting, going in
+before it. A fair lock lets at most one phase of the other kind in first; a lock that
+prefers readers (or writers) lets the whole stream in, and it does so on every schedule
+tried, whatever the interleaving: the test fails when even the most favourable schedule
+shows more than one overtake. (A plain mutex wakes waiters in no particular order, so a
+single unlucky schedule proves nothing about the lock's policy.)
+"""
+from grader.testing import check, plural
+
+MS = 0.001  # the timeline of the starvation and sharing scenarios, in virtual seconds
+
+
+def test_one_thread_read_then_write(student, engine):
+    """In one thread: read, write, both context managers, and an exception inside one."""
+    RWLock = _rwlock(student)
+
+    def scenario(run):
+        rw = RWLock()
+        rw.acquire_read()
+        rw.release_read()
+        rw.acquire_write()
+        rw.release_write()
+        with rw.read_locked():
+            pass
+        with rw.write_locked():
+            pass
+        try:
+            with rw.write_locked():
+                raise KeyError("calibration constant missing")
+        except KeyError:
+            pass
+        # If the exception left the write lock held, this waits forever: a deadlock.
+        with rw.read_locked():
+            pass
+        with rw.write_locked():
+            pass
+
+    engine.explore(scenario, schedules=1).assert_ok()
+
+
+def test_writer_excludes_everyone(student, engine, exercise):
+    """Readers and writers at once: a writer is always alone in the database."""
+    RWLock = _rwlock(student)
+    readers, writers, rounds = (exercise.params[k] for k in ("readers", "writers", "rounds"))
+
+    def scenario(run):
+        rw = RWLock()
+        room = Room(run)
+
+        def reader():
+            for _ in range(rounds):
+                rw.acquire_read()
+                room.enter("reader")
+                room.leave("reader")
+                rw.release_read()
+
+        def writer():
+            for _ in range(rounds):
+                with rw.write_locked():
+                    room.enter("writer")
+                    room.leave("writer")
+
+        for i in range(readers):
+            run.spawn(reader, name=f"reader {i + 1}")
+        for i in range(writers):
+            run.spawn(writer, name=f"writer {i + 1}")
+        run.join_all()
+
+    engine.explore(scenario).assert_ok()
+
+
+def test_readers_share(student, engine, exercise):
+    """A reader arriving while another reads goes in at once."""
+    RWLock = _rwlock(student)
+    most_inside = []
+
+    def scenario(run):
+        rw = RWLock()
+        log = visit(run, rw, [("reader 1", "read", 0, 2), ("reader 2", "read", 1, 2),
+                              ("reader 3", "read", 1.5, 1)])
+        most_inside.append(log.most_readers)
+
+    exploration = engine.explore(scenario, schedules=exercise.params["schedules_timeline"])
+    exploration.assert_ok()
+    most = max(most_inside, default=0)
+    check(most >= 2,
+          f"readers never read at the same time: reader 2 arrived while reader 1 was reading "
+          f"and waited for it to leave, on {plural(exploration.schedules, 'schedule')}. Readers "
+          "do not change the data, so they may share it; one lock for everybody makes every "
+          "monitor wait for every other",
+          verdict="serial", most_readers_at_once=most)
+
+
+def test_writer_not_starved(student, engine, exercise):
+    """A writer waiting behind a steady stream of readers gets in."""
+    stream = exercise.params["stream"]
+    # Reader 0 reads from 0 to 2 ms; the writer arrives at 1 ms and must wait for it.
+    # Readers 1, 2, ... arrive at 1.5, 2.5, ... ms and read 1.7 ms each: each arrives while
+    # the one before still reads, so with reader preference the room never empties.
+    plan = [("reader 0", "read", 0, 2), ("the writer", "write", 1, 1)]
+    plan += [(f"reader {k}", "read", 0.5 + k, 1.7) for k in range(1, stream + 1)]
+    overtakes = _overtakes(student, engine, exercise, plan, waiting="the writer", stream="reader")
+    check(min(overtakes) <= 1,
+          f"the writer waited while {plural(min(overtakes), 'reader')} went in after it, on "
+          f"every one of the {plural(len(overtakes), 'schedule')} tried: it arrived while reader 0 "
+          f"was reading, then {stream} readers arrived one after another, each while the one "
+          "before was still reading, and every one of them went in before the writer "
+          "(reader preference: writers can starve). Once a writer waits, readers arriving "
+          "after it should wait for it",
+          verdict="starvation", overtakes_per_schedule=overtakes)
+
+
+def test_reader_not_starved(student, engine, exercise):
+    """A reader waiting behind a steady stream of writers gets in."""
+    stream = exercise.params["stream"]
+    # Writer 0 writes from 0 to 2 ms; the reader arrives at 1 ms and must wait for it.
+    # Writers 1, 2, ... arrive at 1.5, 2.5, ... ms and write 2 ms each: with writer
+    # preference there is always a writer waiting when one leaves.
+    plan = [("writer 0", "write", 0, 2), ("the reader", "read", 1, 1)]
+    plan += [(f"writer {k}", "write", 0.5 + k, 2) for k in range(1, stream + 1)]
+    overtakes = _overtakes(student, engine, exercise, plan, waiting="the reader", stream="writer")
+    check(min(overtakes) <= 1,
+          f"the reader waited while {plural(min(overtakes), 'writer')} went in after it, on "
+          f"every one of the {plural(len(overtakes), 'schedule')} tried: it arrived while writer 0 "
+          f"was writing, then {stream} writers arrived one after another, and every one of them "
+          "went in before the reader (writer preference: readers can starve). A reader waiting "
+          "when a writer leaves should get in before writers that arrived after it",
+          verdict="starvation", overtakes_per_schedule=overtakes)
+
+
+# What the tests share: the room the test keeps track of, and the timelines of visitors.
+
+class Room:
+    """Who is inside the database, checked at every entry."""
+
+    def __init__(self, run):
+        self.run = run
+        self.inside = {"reader": 0, "writer": 0}
+        self.most_readers = 0
+
+    def enter(self, kind):
+        run, readers, writers = self.run, self.inside["reader"], self.inside["writer"]
+        if kind == "writer":
+            run.check(not writers, "two writers were writing at the same time", verdict="race")
+            run.check(not readers, f"a writer went in while {plural(readers, 'reader was', 'readers were')} "
+                                   "reading: a writer must have the database to itself", verdict="race")
+        else:
+            run.check(not writers, "a reader went in while a writer was writing: it may read "
+                                   "half-written calibration constants", verdict="race")
+        self.inside[kind] += 1
+        self.most_readers = max(self.most_readers, self.inside["reader"])
+        run.point()  # reading or writing takes a moment: others may run meanwhile
+        run.point()
+
+    def leave(self, kind):
+        self.inside[kind] -= 1
+
+
+def visit(run, rw, plan):
+    """Start one thread per (name, "read" | "write", arrives at ms, stays ms); join them.
+    Returns the Room, with the order in which visitors went in (`room.entered`)."""
+    room = Room(run)
+    room.entered = []
+
+    def visitor(name, kind, arrives, stays):
+        run.sleep(arrives * MS)
+        acquire, release = ((rw.acquire_read, rw.release_read) if kind == "read"
+                            else (rw.acquire_write, rw.release_write))
+        acquire()
+        room.entered.append(name)
+        room.inside["reader" if kind == "read" else "writer"] += 1
+        room.most_readers = max(room.most_readers, room.inside["reader"])
+        run.sleep(stays * MS)
+        room.inside["reader" if kind == "read" else "writer"] -= 1
+        release()
+
+    for name, kind, arrives, stays in plan:
+        run.spawn(visitor, name, kind, arrives, stays, name=name)
+    run.join_all()
+    return room
+
+
+def _overtakes(student, engine, exercise, plan, waiting, stream):
+    """Per schedule: how many of the stream went in before the waiting visitor."""
+    RWLock = _rwlock(student)
+    counts = []
+
+    def scenario(run):
+        room = visit(run, RWLock(), plan)
+        before = room.entered[:room.entered.index(waiting)]
+        counts.append(sum(1 for name in before if name.startswith(stream) and name != f"{stream} 0"))
+
+    engine.explore(scenario, schedules=exercise.params["schedules_timeline"]).assert_ok()
+    return counts
+
+
+def _rwlock(student):
+    return student.module("rwlock").RWLock
