@@ -9,8 +9,9 @@ Durability: every result is committed on its own as soon as it is stored, in WAL
 with synchronous=FULL, so a run stopped by Ctrl-C, SIGKILL or a power cut keeps every
 result it finished and the next run resumes with the rest.
 
-Some results are stored but not final: a grader failure (status "error") and a test not
-judged because the machine was busy say nothing about the student. They are kept so the
+Some results are stored but not final: a grader failure (status "error"), a test not
+judged because the machine was busy, and a run where no test was judged at all say
+nothing sure about the student. They are kept so the
 reports show them, and regraded on the next run (`lookup` does not return them).
 
     book = Gradebook.open(out / "gradebook.sqlite")
@@ -90,6 +91,10 @@ def is_final(result: ExerciseResult) -> bool:
     are worth another try, whatever the cost, rather than a grade frozen by chance.
     """
     if result.status == "error":
+        return False
+    # Not one test judged (the test process died before any started): as likely the
+    # grader's or the machine's doing as the student's, and cheap to try again.
+    if result.tests and all(t.verdict == "not_judged" for t in result.tests):
         return False
     for test in result.tests:
         said = test.message + json.dumps(test.details, default=str)

@@ -66,6 +66,10 @@ def test_grader_errors_and_a_busy_machine_are_shown_but_regraded(tmp_path: Path)
                             {"speedup": {"note": "not judged: the machine was busy (...)"}})
     busy = replace(ok, exercise="parallel_histogram", tests=(busy_test,))
     assert is_final(ok) and not is_final(error) and not is_final(busy)
+    unjudged = replace(ok, tests=tuple(replace(t, verdict="not_judged", points=0.0)
+                                       for t in ok.tests))
+    one_unjudged = replace(ok, tests=(unjudged.tests[0], *ok.tests[1:]))
+    assert not is_final(unjudged) and is_final(one_unjudged)
     with Gradebook.open(tmp_path / "g.sqlite") as book:
         for r in (ok, error, busy):
             book.store(r, key(r))
