@@ -160,12 +160,15 @@ def main(argv: list[str]) -> int:
         hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
     condition = ("busy: one process spinning the whole time" if args.busy else "quiet") + (
         f", affinity {args.affinity}" if args.affinity is not None else "")
+    print(f"{condition}; load average (1, 5, 15 min): {' '.join(map(str, os.getloadavg()))}")
     try:
         for i in range(args.rounds):
             for v in found:
                 g = grade(v, exercise)
                 v.gradings.append(g)
-                mark = "" if as_expected(v, g) else "  UNEXPECTED"
+                mark = "" if as_expected(v, g) else "  UNEXPECTED: " + "; ".join(
+                    f"{k} {g['verdicts'][k]} {g['messages'].get(k, '')[:120]}"
+                    for k in sorted(g["failed"] ^ set(v.fails)))
                 s = g["summary"]
                 fig = (f"conc {s['figures']['in-kernel concurrency (median)']} "
                        f"cpu {s['figures']['CPU time / serial CPU time (median)']} "
@@ -177,6 +180,7 @@ def main(argv: list[str]) -> int:
             hog.kill()
             hog.wait()
     report(found, condition)
+    print(f"load average at the end (1, 5, 15 min): {' '.join(map(str, os.getloadavg()))}")
     return 0
 
 

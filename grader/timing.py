@@ -586,19 +586,23 @@ def measure(student: Workload, serial: Workload, reference: Workload | None, wor
     """Interleaved rounds of serial, reference and student runs until the rule is sure.
 
     Each callable does `share` of the workload (1.0: all of it). A pilot round on
-    `thresholds.pilot` of it comes first: a submission that is slow and already failing
-    by far there (one task per event, a pool per batch) is judged on it, so that grading
-    it does not take ten times longer than grading a good one. `check_result(name,
-    result)` sees every result (and may raise to stop).
+    `thresholds.pilot` of it comes first, serial and student only: a submission that is
+    slow and already far over its CPU or process budget there (one task per event, a
+    pool per batch) is judged on it, so that grading it does not take ten times longer
+    than grading a good one. The pilot is small and noisy under load, so the reference's
+    figures there would calibrate nothing: it is judged on the plain thresholds, and
+    only a submission failing them by far stops there. `check_result(name, result)` sees
+    every result (and may raise to stop).
     """
     directory = evidence_dir()
     rng = rng or random.Random()
     t = thresholds
 
-    def one_round(share: float) -> Round:
+    def one_round(share: float, full: bool = True) -> Round:
         runs: dict[str, Run] = {}
         probe: tuple[float, ...] = ()
-        steps = ["serial", "student", "probe"] + (["reference"] if reference else [])
+        steps = ["serial", "student"]
+        steps += (["probe"] + (["reference"] if reference else [])) if full else []
         rng.shuffle(steps)
         for step in steps:
             if step == "probe":
@@ -611,7 +615,7 @@ def measure(student: Workload, serial: Workload, reference: Workload | None, wor
         return Round(runs["serial"], runs["student"], runs.get("reference"), probe)
 
     if 0 < t.pilot < 1:
-        pilot = judge([one_round(t.pilot)], workers, cores, t, names)
+        pilot = judge([one_round(t.pilot, full=False)], workers, cores, t, names)
         if _pilot_decides(pilot, t):
             pilot = replace(pilot, pilot=True)
             pilot.figures["decided on"] = f"one pilot round with {t.pilot:.0%} of the events"
