@@ -1,10 +1,15 @@
 """The grader's pytest plugin, loaded with `-p grader.plugin` inside the test process.
 
 It gives hidden tests their fixtures (`student`, `exercise`, `engine`) and reports the
-outcome of every test as one JSON line on a channel the student's code does not write to
-by accident: a results file outside the staged copy, named by an environment variable.
-Stdout is only ever a log; the grader never parses it. The protocol (one JSON object a
-line, each with the writer's "pid"):
+outcome of every test as one JSON line on a channel the student's code cannot forge
+without reading this process's memory: a results file outside the staged copy that the
+parent opened and handed down as a bare descriptor (no path in the environment), each
+line authenticated by an HMAC under a per-process key that arrives through a pipe. Both
+descriptors are taken, the key read and its pipe closed, and the variables naming them
+removed, in pytest_configure: before any student code is imported. Lines carry a sequence
+number, so a genuine line copied again is rejected too. Stdout is only ever a log; the
+grader never parses it. The protocol (per line: hex MAC, a space, one JSON object with the
+writer's "pid" and "seq"):
 
     {"event": "collected", "tests": [{"nodeid", "test", "function"}, ...]}
     {"event": "collect_error", "where": nodeid, "message": str}
@@ -18,6 +23,8 @@ deadlock the test already reported) must not keep it alive.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import hmac
 import importlib
 import json
 import os
@@ -36,7 +43,7 @@ from grader.testing import Failure, StudentImportError
 ENV_EXERCISE = "GRADER_EXERCISE"  # the Exercise as JSON, so in-memory overrides reach the child
 ENV_EXERCISE_DIR = "GRADER_EXERCISE_DIR"  # the exercise folder (fallback: load exercise.yaml)
 ENV_STAGED = "GRADER_STAGED_DIR"  # the staged copy: student files, given files, hidden/
-ENV_RESULTS = "GRADER_RESULTS"  # the results file the records are appended to
+ENV_CHANNEL = "GRADER_CHANNEL"  # "<results fd>:<key fd>": inherited descriptors, never a path
 ENV_REPLAY_SEED = "GRADER_REPLAY_SEED"  # replay one recorded schedule (read by grader.concurrency)
 
 MESSAGE_LINES = 6  # a failure message is a few lines, never a whole pytest report
@@ -226,16 +233,44 @@ def engine(request: pytest.FixtureRequest, exercise: Exercise) -> Any:
 # --------------------------------------------------------------------------- outcomes
 
 class _Channel:
-    def __init__(self, path: str) -> None:
-        # O_APPEND: every record lands whole at the end even if a forked copy of this
-        # process writes too (the grader keeps only the records of the pid it started).
-        self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    """The authenticated results channel: the parent checks every line's MAC and sequence."""
+
+    def __init__(self, fd: int, key: bytes) -> None:
+        # Student code must not inherit it: not through exec, not as a path it can read.
+        os.set_inheritable(fd, False)
+        self.fd, self._key = fd, key
+        self.pid = os.getpid()
+        self.seq = 0
+        self.lock = threading.Lock()
 
     def send(self, event: str, **fields: Any) -> None:
-        record = {"event": event, "pid": os.getpid(), **fields}
-        data = (json.dumps(_jsonable(record)) + "\n").encode()
-        while data:
-            data = data[os.write(self.fd, data):]
+        if os.getpid() != self.pid:
+            return  # a forked copy of this process (a student's fork) has nothing to report
+        with self.lock:
+            self.seq += 1
+            record = {"event": event, "pid": self.pid, "seq": self.seq, **fields}
+            body = json.dumps(_jsonable(record)).encode()
+            mac = hmac.new(self._key, body, hashlib.sha256).hexdigest().encode()
+            # O_APPEND and one write a line: a record lands whole even beside a forged one.
+            data = mac + b" " + body + b"\n"
+            while data:
+                data = data[os.write(self.fd, data):]
+
+
+def open_channel() -> _Channel | None:
+    """Take the channel the parent handed down, and leave no trace of it in the environment."""
+    spec = os.environ.pop(ENV_CHANNEL, None)
+    os.environ.pop(ENV_EXERCISE_DIR, None)  # the repository's path: the child needs none of it
+    if not spec:
+        return None
+    results_fd, key_fd = (int(part) for part in spec.split(":"))
+    key = b""
+    while chunk := os.read(key_fd, 256):
+        key += chunk
+    os.close(key_fd)
+    if len(key) < 16:
+        raise RuntimeError("grader.plugin: the results channel's key did not arrive")
+    return _Channel(results_fd, key)
 
 
 _channel: _Channel | None = None
@@ -244,6 +279,8 @@ _channel: _Channel | None = None
 def _send(event: str, **fields: Any) -> None:
     if _channel is not None:
         _channel.send(event, **fields)
+
+
 _exitstatus = 0
 _REPORTS = pytest.StashKey[list]()
 
@@ -262,8 +299,7 @@ def _jsonable(value: Any, depth: int = 0) -> Any:
 
 def pytest_configure(config: pytest.Config) -> None:
     global _channel
-    if os.environ.get(ENV_RESULTS):
-        _channel = _Channel(os.environ[ENV_RESULTS])
+    _channel = open_channel()
 
 
 def pytest_collectreport(report: pytest.CollectReport) -> None:

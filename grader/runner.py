@@ -14,13 +14,12 @@ from pathlib import Path
 from typing import Iterable
 
 from grader.catalog import Exercise
+from grader.isolation import sandbox_mode
 from grader.model import ExerciseResult, SubmissionResult, TestOutcome, TestSpec
 from grader.sandbox import Cancelled, SandboxRun, TestRecord, run_hidden_tests
 from grader.submissions import Submission
 
 log = logging.getLogger(__name__)
-
-SANDBOX = "plain"  # the isolation mode: a limited child process (no container)
 
 
 def grade_exercise(submission: Submission, exercise: Exercise, *,
@@ -42,7 +41,7 @@ def grade_exercise(submission: Submission, exercise: Exercise, *,
             message = "; ".join(filter(None, [message, f"the tests ran in {run.processes} processes "
                                                        "after a crash or hang"]))
         return _result(exercise, tests, message=message, file_hash=file_hash,
-                       duration=time.monotonic() - started)
+                       duration=time.monotonic() - started, sandbox=run.mode)
     except Cancelled:
         raise  # the grader is stopping: no result at all beats a made-up one
     except Exception as exc:  # a bug of the grader's, not the student's: keep the class run going
@@ -51,7 +50,7 @@ def grade_exercise(submission: Submission, exercise: Exercise, *,
         problem = f"the grader failed: {type(exc).__name__}: {exc} ({Path(where.filename).name} line {where.lineno})"
         tests = tuple(_outcome(spec, "not_judged", problem) for spec in exercise.tests)
         return _result(exercise, tests, status="error", message=problem,
-                       duration=time.monotonic() - started)
+                       duration=time.monotonic() - started, sandbox=sandbox_mode())
 
 
 def grade_submission(submission: Submission, exercises: Iterable[Exercise], *,
@@ -113,7 +112,7 @@ def _outcome(spec: TestSpec, verdict: str, message: str, details: dict | None = 
 
 def _result(exercise: Exercise, tests: tuple[TestOutcome, ...], *, status: str = "graded",
             message: str = "", file_hash: str = "", duration: float = 0.0,
-            sandbox: str = SANDBOX) -> ExerciseResult:
+            sandbox: str = "") -> ExerciseResult:
     return ExerciseResult(exercise.id, exercise.title, exercise.max_points, sum(t.points for t in tests),
                           tests, status=status, message=message, file_hash=file_hash,
                           duration=round(duration, 3), sandbox=sandbox)

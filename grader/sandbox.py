@@ -10,16 +10,23 @@ The parent fails closed: a test that started and never reported gets "crash" or
 still to run go to a fresh process, so one hang or crash costs only its own test.
 Everything the child started is killed when the run ends, including daemons that left
 its session (found by a token in their environment, or adopted by the grader as child
-subreaper).
+subreaper). Where bubblewrap works the child also runs in its own namespaces, with the
+repository out of sight (grader/isolation.py); each run says which mode it had.
+
+Outcomes cannot be forged by printing or by writing into the results file: every line
+must carry the HMAC of a key only the plugin received (through a pipe, before any student
+code ran) and the next sequence number; other lines are counted and reported as forged.
 """
 from __future__ import annotations
 
-import ctypes
+import dataclasses
 import hashlib
+import hmac
 import json
 import os
 import re
 import resource
+import secrets
 import shutil
 import signal
 import subprocess
@@ -32,10 +39,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-import psutil
-
 from grader import plugin
 from grader.catalog import Exercise
+from grader.isolation import (ENV_RUN_TOKEN, become_subreaper, bwrap_command, exit_status,
+                              kill_everything, sandbox_mode, track)
+from grader.isolation import live as _live
+from grader.isolation import live_lock as _live_lock
 
 KERNELS = Path(__file__).parent / "kernels"  # instrumented replacements for given files
 OUTPUT_CAP = 1 << 20  # bytes of the child's output kept; the rest is read and dropped
@@ -44,7 +53,6 @@ POLL = 0.05  # seconds between looks at the results channel
 TREE_POLL = 0.5  # seconds between snapshots of the child's process tree
 OUTPUT_TAIL = 64 << 10  # bytes of the latest output kept in memory past the cap (crash dumps)
 EXIT_GRACE = 5.0  # after its last test, the process gets this long to leave
-ENV_RUN_TOKEN = "GRADER_RUN_TOKEN"  # inherited by everything the child starts: finds escaped daemons
 PYTEST_INI = "[pytest]\n# The staged copy is the rootdir: no configuration from elsewhere applies.\n"
 
 SIGNALS = {"SIGSEGV": "segmentation fault", "SIGBUS": "bus error", "SIGABRT": "aborted",
@@ -79,17 +87,19 @@ class SandboxRun:
     processes: int  # test processes started: 1 + restarts
     notes: tuple[str, ...] = ()  # run-level problems worth telling (collection errors, restarts)
     tampered: tuple[str, ...] = ()  # hidden files that changed during the run
+    mode: str = "plain"  # the isolation it ran under: "bwrap" or "plain" (grader/isolation.py)
 
 
 def run_hidden_tests(exercise: Exercise, files: Mapping[str, Path], *,
                      replay_seed: int | None = None) -> SandboxRun:
     """Run EXERCISE's hidden tests against FILES (student file name -> path) in isolation."""
-    _become_subreaper()
+    become_subreaper()
+    mode = sandbox_mode()
     run_dir = Path(tempfile.mkdtemp(prefix=f"grader-{exercise.id}-"))
     try:
         staged = stage(exercise, files, run_dir / "staged")
         before = _hidden_hashes(exercise, staged)
-        run = _Run(exercise, staged, run_dir, replay_seed)
+        run = _Run(exercise, staged, run_dir, replay_seed, mode, list(files.values()))
         try:
             run.execute()
             output = run.output.text()
@@ -97,8 +107,12 @@ def run_hidden_tests(exercise: Exercise, files: Mapping[str, Path], *,
             run.output.close()
         after = _hidden_hashes(exercise, staged)
         tampered = tuple(sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k)))
+        if run.forged:
+            run.notes.insert(0, f"{run.forged} line{'s' if run.forged != 1 else ''} written into the results "
+                             f"channel by something other than the grader (forged records?) "
+                             f"{'were' if run.forged != 1 else 'was'} ignored")
         return SandboxRun(tuple(run.records.values()), output, time.monotonic() - run.started,
-                          run.processes, tuple(run.notes), tampered)
+                          run.processes, tuple(run.notes), tampered, mode)
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)
 
@@ -190,9 +204,12 @@ class _Output:
 class _Run:
     """All the test processes of one run, until every collected test has an outcome."""
 
-    def __init__(self, exercise: Exercise, staged: Path, run_dir: Path, replay_seed: int | None) -> None:
+    def __init__(self, exercise: Exercise, staged: Path, run_dir: Path, replay_seed: int | None,
+                 mode: str = "plain", student_files: list[Path] | None = None) -> None:
         self.exercise, self.staged, self.run_dir = exercise, staged, run_dir
         self.replay_seed = replay_seed
+        self.mode, self.student_files = mode, student_files or []
+        self.forged = 0  # lines in the results channel that were not the plugin's
         self.started = time.monotonic()
         self.deadline = self.started + exercise.run_timeout
         self.output = _Output(run_dir / "output.log")
@@ -228,13 +245,28 @@ class _Run:
             raise Cancelled("grading was cancelled")
         self.processes += 1
         results = self.run_dir / f"results-{self.processes}.jsonl"
-        results.touch()
         token = uuid.uuid4().hex
+        key = secrets.token_bytes(32)  # a fresh key per process: no line of another process replays
+        # The child gets descriptors, not paths: the results file opened for appending and
+        # the read end of a pipe holding the key (the plugin reads it, then closes it).
+        results_fd = os.open(results, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL, 0o600)
+        key_read, key_write = os.pipe()
+        os.write(key_write, key)
+        os.close(key_write)
+        command = self._command()
+        if self.mode == "bwrap":
+            command = bwrap_command(command, self.staged, self.student_files)
         launched = time.time()
-        proc = _launch(self._command(), self.staged, self._env(results, token), self.exercise)
+        try:
+            proc = _launch(command, self.staged, self._env(f"{results_fd}:{key_read}", token),
+                           self.exercise, pass_fds=(results_fd, key_read))
+        finally:
+            os.close(results_fd)
+            os.close(key_read)
         pump = threading.Thread(target=self.output.pump, args=(proc.stdout.fileno(),), daemon=True)
         pump.start()
-        channel = _Channel(results, proc.pid)
+        # Under bwrap the test process has a pid of its own namespace: learnt from its first line.
+        channel = _Channel(results, key, proc.pid if self.mode == "plain" else None)
         current: dict[str, Any] | None = None
         self.importing = None
         self.output_mark = self.output.total
@@ -265,17 +297,18 @@ class _Run:
                         killed = "lingering"  # a student's thread or child keeps it alive; outcomes are in
                         break
                 if now >= next_tree:
-                    _track(proc.pid, tracked)
+                    track(proc.pid, tracked)
                     next_tree = now + TREE_POLL
                 time.sleep(POLL)
         finally:
-            returncode = _kill_everything(proc, token, tracked, launched)
+            returncode = exit_status(kill_everything(proc, token, tracked, launched), self.mode)
             pump.join(timeout=2.0)
             proc.stdout.close()
         if _cancelled.is_set():
             raise Cancelled("grading was cancelled")
         for record in channel.read():  # what it wrote just before it ended
             current = self._handle(record, current)
+        self.forged += channel.rejected
         if current is not None:
             self._unfinished(current, killed, returncode, time.monotonic() - started)
         if self.collected is None:
@@ -349,7 +382,7 @@ class _Run:
                 # a hidden file that fails to import costs its own tests, not everyone's
                 "--continue-on-collection-errors", "hidden", *done]
 
-    def _env(self, results: Path, token: str) -> dict[str, str]:
+    def _env(self, channel: str, token: str) -> dict[str, str]:
         # Nothing from the grader's own pytest or Python configuration leaks in.
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(("PYTEST_", "PYTHON", "GRADER_", "COV_"))}
@@ -358,10 +391,12 @@ class _Run:
             "PYTHONPATH": str(self.staged), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
             "MALLOC_ARENA_MAX": "2",  # per-thread malloc arenas would eat the address-space limit
             "TMPDIR": str(self.staged / "tmp"),
-            plugin.ENV_EXERCISE: plugin.exercise_to_json(self.exercise),
-            plugin.ENV_EXERCISE_DIR: str(self.exercise.path),
+            # The exercise as the child sees it: its folder is the staged copy (which holds
+            # everything the tests need), so no path into the repository reaches the child.
+            plugin.ENV_EXERCISE: plugin.exercise_to_json(
+                dataclasses.replace(self.exercise, path=self.staged, solution=None)),
             plugin.ENV_STAGED: str(self.staged),
-            plugin.ENV_RESULTS: str(results),
+            plugin.ENV_CHANNEL: channel,
             ENV_RUN_TOKEN: token,
         })
         if self.replay_seed is not None:
@@ -377,13 +412,20 @@ def _hard_limit(timeout: float | None) -> float:
 
 
 class _Channel:
-    """Reads the JSON lines the plugin appends, keeping only those of the process we started."""
+    """Reads the plugin's lines, keeping only authentic ones of the process we started, in order.
 
-    def __init__(self, path: Path, pid: int) -> None:
-        self.path, self.pid = path, pid
+    A line counts only with the right HMAC (the key went to the plugin alone), from the
+    test process (its pid: known in plain mode, the first authentic line's under bwrap)
+    and with the next sequence number (a copied genuine line does not count twice).
+    """
+
+    def __init__(self, path: Path, key: bytes, pid: int | None) -> None:
+        self.path, self.key, self.pid = path, key, pid
         self.offset = 0
         self.pending = b""
         self.done = False
+        self.seq = 0
+        self.rejected = 0  # lines that were not the plugin's: forged, replayed or mangled
 
     def read(self) -> list[dict[str, Any]]:
         with open(self.path, "rb") as f:
@@ -394,14 +436,31 @@ class _Channel:
         self.pending = lines.pop()  # a line still being written
         records = []
         for line in lines:
-            try:
-                record = json.loads(line)
-            except ValueError:
+            record = self._authentic(line)
+            if record is None:
+                self.rejected += bool(line.strip())
                 continue
-            if isinstance(record, dict) and record.get("pid") == self.pid:
-                records.append(record)
-                self.done = self.done or record.get("event") == "done"
+            records.append(record)
+            self.done = self.done or record.get("event") == "done"
         return records
+
+    def _authentic(self, line: bytes) -> dict[str, Any] | None:
+        mac, _, body = line.partition(b" ")
+        expected = hmac.new(self.key, body, hashlib.sha256).hexdigest().encode()
+        if not hmac.compare_digest(mac, expected):
+            return None
+        try:
+            record = json.loads(body)
+        except ValueError:
+            return None
+        if not isinstance(record, dict) or record.get("seq") != self.seq + 1:
+            return None
+        if self.pid is None:
+            self.pid = record.get("pid")
+        if record.get("pid") != self.pid:
+            return None
+        self.seq += 1
+        return record
 
 
 # --------------------------------------------------------------------------- processes
@@ -427,7 +486,8 @@ def cancel_all() -> None:
             pass
 
 
-def _launch(command: list[str], cwd: Path, env: dict[str, str], exercise: Exercise) -> subprocess.Popen[bytes]:
+def _launch(command: list[str], cwd: Path, env: dict[str, str], exercise: Exercise,
+            pass_fds: tuple[int, ...] = ()) -> subprocess.Popen[bytes]:
     limits = _limits(exercise)
 
     def apply_limits() -> None:
@@ -438,7 +498,7 @@ def _launch(command: list[str], cwd: Path, env: dict[str, str], exercise: Exerci
 
     with _live_lock:  # so a cleanup in another thread never takes this new child for an orphan
         proc = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=pass_fds,
                                 start_new_session=True, preexec_fn=apply_limits)
         _live.add(proc.pid)
     return proc
@@ -460,94 +520,6 @@ def _limits(exercise: Exercise) -> list[tuple[int, tuple[int, int]]]:
             soft, hard = min(soft, ceiling), min(hard, ceiling)
         limits.append((kind, (soft, hard)))
     return limits
-
-
-_subreaper_done = False
-
-
-def _become_subreaper() -> None:
-    """Orphans of our children re-parent to us instead of init, so they can be found and killed."""
-    global _subreaper_done
-    if _subreaper_done or not sys.platform.startswith("linux"):
-        return
-    _subreaper_done = True
-    try:
-        PR_SET_CHILD_SUBREAPER = 36
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass  # cleanup still finds escaped daemons by their environment token
-
-
-def _track(pid: int, tracked: dict[int, float]) -> None:
-    try:
-        for child in psutil.Process(pid).children(recursive=True):
-            tracked.setdefault(child.pid, child.create_time())
-    except psutil.Error:
-        pass
-
-
-def _kill_everything(proc: subprocess.Popen[bytes], token: str, tracked: dict[int, float],
-                     launched: float) -> int:
-    """Kill the test process and everything it started; return its exit status."""
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)  # the whole session's group at once
-    except (ProcessLookupError, PermissionError):
-        pass
-    proc.kill()
-    returncode = proc.wait()
-    with _live_lock:
-        _live.discard(proc.pid)
-    for _ in range(5):  # a process may fork while we kill its parent: look again
-        victims = _stragglers(proc.pid, token, tracked, launched)
-        if not victims:
-            break
-        for victim in victims:
-            try:
-                victim.kill()
-            except psutil.Error:
-                pass
-        psutil.wait_procs(victims, timeout=2.0)  # reaps those that are (now) our children
-    return returncode
-
-
-def _stragglers(session: int, token: str, tracked: dict[int, float], launched: float) -> list[psutil.Process]:
-    me, my_session = os.getpid(), os.getsid(0)
-    since = launched - 1.0  # create times are rounded to clock ticks; nothing older can be the child's
-    found = []
-    with _live_lock:
-        for p in psutil.process_iter(["ppid", "create_time", "status"]):
-            if p.pid == me or p.pid in _live:
-                continue
-            try:
-                ours = p.info["ppid"] == me
-                if p.info["status"] == psutil.STATUS_ZOMBIE and not ours:
-                    continue  # only its parent can reap it
-                if p.info["create_time"] < since:
-                    continue
-                if (tracked.get(p.pid) == p.info["create_time"]
-                        or _session_of(p.pid) == session
-                        # adopted as subreaper: one of ours, since the grader starts nothing else
-                        # in another session; a daemon that cleared its environment ends up here
-                        or (ours and _session_of(p.pid) != my_session)
-                        or _has_token(p, token)):
-                    found.append(p)
-            except psutil.Error:
-                continue
-    return found
-
-
-def _session_of(pid: int) -> int | None:
-    try:
-        return os.getsid(pid)
-    except OSError:
-        return None
-
-
-def _has_token(p: psutil.Process, token: str) -> bool:
-    try:
-        return p.environ().get(ENV_RUN_TOKEN) == token
-    except (psutil.Error, OSError):
-        return False
 
 
 def _exit_description(returncode: int) -> str:
