@@ -77,6 +77,15 @@ def name_lock(sched: Scheduler, lock: Any) -> str:
     label = sched.annotations.get(id(lock))
     if label:
         return label
+    cached = sched.names.get(id(lock))
+    if cached is None:
+        # gc.get_referrers scans the whole heap: once per lock and schedule at most
+        cached = sched.names[id(lock)] = _find_name(sched, lock)
+        sched._keep.append(lock)  # its id must not be reused while the name is cached
+    return cached
+
+
+def _find_name(sched: Scheduler, lock: Any) -> str:
     kind = type(lock).__name__
     internal_lists = [t.held for t in sched.tasks]
     candidates: list[tuple[int, str]] = []
@@ -250,13 +259,8 @@ def _steps(sched: Scheduler) -> list[dict[str, Any]]:
         if kind == "switch":
             continue
         if kind == "sync":
-            what = a
-            if what in ("acquire", "release", "blocks on") and b is not None:
-                text = f"{what} {describe_blocker(sched, b)[0]}"
-            else:
-                text = what
             steps.append({"thread": names.get(tid, "?"), "file": "", "line": 0, "source": "",
-                          "event": text, "reads": set(), "writes": set()})
+                          "event": a, "object": b, "reads": set(), "writes": set()})
             continue
         code, offset, lineno = kind, a, b
         opname, argval = _instruction(code, offset)
@@ -298,12 +302,19 @@ def interleaving(sched: Scheduler, last: int = 24) -> list[dict[str, Any]]:
     shown = []
     for step in chosen:
         entry = {"thread": step["thread"], "file": step["file"], "line": step["line"],
-                 "source": step["source"] or step["event"]}
+                 "source": step["source"] or _event_text(sched, step)}
         note = notes.get(id(step))
         if note:
             entry["note"] = note
         shown.append(entry)
     return shown
+
+
+def _event_text(sched: Scheduler, step: dict[str, Any]) -> str:
+    what, obj = step["event"], step.get("object")
+    if what in ("acquire", "release", "blocks on") and obj is not None:
+        return f"{what} {describe_blocker(sched, obj)[0]}"
+    return what
 
 
 def _lost_update(steps: list[dict[str, Any]]) -> tuple[int, int, str, str, str] | None:

@@ -46,6 +46,7 @@ class Run(ThreadHelpers):
             return
         from grader.concurrency.explain import interleaving
 
+        self._sched.explaining = True
         self._sched.fail(ScheduleFailure(verdict, message, {**details, "trace": interleaving(self._sched)}))
         raise ScenarioFailed()
 
@@ -164,6 +165,7 @@ class Engine:
                 break
             sched = Scheduler(seed, files=files, strategy=self.strategy,
                               max_steps=max_steps or self.max_steps)
+            sched.describe_inversions = not result.lock_order_cycles
             run = Run(sched)
             failure = sched.run(lambda: scenario(run), self.schedule_timeout)
             result.schedules += 1

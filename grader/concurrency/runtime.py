@@ -173,6 +173,10 @@ class Scheduler:
         self.lock_order: dict[tuple[Any, Any], tuple[str, str]] = {}
         self.max_holders = 0
         self.inversions: list[str] = []  # lock-order inversions, described when found
+        self.describe_inversions = True  # off once the exploration has one to show
+        self.names: dict[int, str] = {}  # id(lock) -> its name, found once per schedule
+        self.beat = 0  # grows while the schedule makes progress (the watchdog reads it)
+        self.explaining = False  # set while a failure is being described
         self.leftover: list[str] = []  # threads still blocked when the scenario ended
         self.annotations: dict[int, str] = {}  # id(lock) -> label given by the test
         self._keep: list[Any] = []  # objects named in annotations, kept alive for their ids
@@ -247,6 +251,7 @@ class Scheduler:
         if self.over:
             raise Abort()
         self.steps += 1
+        self.beat += 1
         task.steps += 1
         self.clock += TICK
         self.trace.append((task.tid, frame.f_code, frame.f_lasti, frame.f_lineno))
@@ -262,6 +267,7 @@ class Scheduler:
         """Called by a primitive before it acts: the turn may go to another thread."""
         if self.over:
             raise Abort()
+        self.beat += 1
         self.clock += TICK
         self._wake_expired()
         self.trace.append((task.tid, "sync", what, obj))
@@ -313,7 +319,8 @@ class Scheduler:
                     where = student_site(self, sys._getframe())
                     self.lock_order[(held, lock)] = (task.name, where)
                     path = self._lock_path(lock, held)
-                    if path is not None:  # named now, while the objects still live
+                    if path is not None and self.describe_inversions:  # named while alive
+                        self.describe_inversions = False
                         self.inversions.append(describe_lock_cycle(self, [held, *path[:-1]]))
         task.held.append(lock)
         holders = sum(1 for t in self.tasks if t.held)
@@ -403,6 +410,7 @@ class Scheduler:
 
         blocked = [t for t in self.tasks if t.state == "blocked"]
         if blocked and self.failure is None:
+            self.explaining = True
             failure = describe_deadlock(self, blocked)
             if self.root is not None and self.root.state != "done" or failure.details.get("cyclic"):
                 self.failure = failure
@@ -430,11 +438,13 @@ class Scheduler:
     def fail_with_exception(self, task: Task, exc: BaseException) -> None:
         from grader.concurrency.explain import describe_exception
 
+        self.explaining = True
         self.fail(describe_exception(self, task, exc))
 
     def fail_livelock(self, task: Task) -> None:
         from grader.concurrency.explain import describe_livelock
 
+        self.explaining = True
         self.fail(describe_livelock(self, task))
 
     # ---- running a schedule -----------------------------------------------------
@@ -446,12 +456,21 @@ class Scheduler:
         if isinstance(self.strategy, PCT):
             self.strategy.current = self.root
         self.root.baton.release()
-        if not self.done.acquire(timeout=wall_timeout):
-            from grader.concurrency.explain import describe_stuck
+        # Stuck means no progress for `wall_timeout`, not a slow schedule: on a loaded
+        # machine, explaining a deadlock may take a while and must not become a timeout.
+        last_beat, quiet = -1, 0.0
+        while not self.done.acquire(timeout=0.25):
+            if self.beat != last_beat or self.explaining:
+                last_beat, quiet = self.beat, 0.0
+                continue
+            quiet += 0.25
+            if quiet >= wall_timeout:
+                from grader.concurrency.explain import describe_stuck
 
-            if self.failure is None:
-                self.failure = describe_stuck(self, wall_timeout)
-            self.end()
+                if self.failure is None:
+                    self.failure = describe_stuck(self, wall_timeout)
+                self.end()
+                break
         for task in self.tasks:
             if task.thread is not None:
                 task.thread.join(timeout=1.0)
