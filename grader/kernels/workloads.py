@@ -1,8 +1,8 @@
 """The grader's workloads.py: the given kernels of gil_choice, instrumented.
 
 Staged in place of exercises/gil_choice/workloads.py when grading. Both functions return
-exactly what the given ones return (tests/test_timing.py-style comparison in the hidden
-tests' own checks) and note when they ran (grader/kernels/evidence.py):
+exactly what the given ones return (bench/bench_gil_choice.py compares them, bit for bit)
+and note when they ran (grader/kernels/evidence.py):
 
 - `fit_peak` (CPU-bound) records like detector.reconstruct: one Recorder per process,
   intervals of consecutive calls. Threads of one process calling it show as one PID.

@@ -16,12 +16,9 @@ The verdicts rest on that evidence, not on the clock alone:
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import os
-import shutil
 import sys
-import tempfile
-from pathlib import Path
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Callable
 
 from grader import timing
@@ -122,20 +119,19 @@ def test_io_results_in_order(student, exercise):
 _measured: dict[str, Any] = {}
 
 
-def _load_reference(exercise: Any) -> Any:
-    """The reference solution, under its own module name, importable by worker processes."""
-    source = exercise.solution / "choose.py" if exercise.solution else None
-    if source is None or not source.is_file():
-        return None
-    folder = Path(tempfile.mkdtemp(prefix="reference-"))
-    shutil.copyfile(source, folder / "_reference_choose.py")
-    sys.path.append(str(folder))  # after the staged folder: workloads.py is the staged one
-    spec = importlib.util.spec_from_file_location("_reference_choose",
-                                                  folder / "_reference_choose.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["_reference_choose"] = module
-    spec.loader.exec_module(module)
-    return module
+def reference_run_cpu_tasks(func: Callable, items: list, workers: int) -> list:
+    """The yardstick of the timed rounds: one process pool, a few chunks per worker.
+
+    It lives here rather than being loaded from solutions/ because the sandbox stages no
+    solution; it needs nothing of its own pickled (only `func` and the items), so it runs
+    from a test module. Its concurrency in the same rounds tells the rule whether the
+    machine let any parallel code show parallelism (grader/timing.py)."""
+    if workers <= 1 or len(items) <= 1:
+        return [func(x) for x in items]
+    workers = min(workers, len(items))
+    chunksize = max(1, -(-len(items) // (workers * 4)))
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(func, items, chunksize=chunksize))
 
 
 def _cpu_verdict(student: Any, exercise: Any) -> timing.Verdict:
@@ -149,7 +145,6 @@ def _cpu_verdict(student: Any, exercise: Any) -> timing.Verdict:
     run_cpu_tasks = _choose(student).run_cpu_tasks
     fit_peak = _workloads().fit_peak
     seeds = list(range(p["first_seed"], p["first_seed"] + p["fits_per_worker"] * workers))
-    reference = _load_reference(exercise)
     expected: dict[int, list] = {}
     results: list = []
 
@@ -168,8 +163,7 @@ def _cpu_verdict(student: Any, exercise: Any) -> timing.Verdict:
     verdict = timing.measure(
         student=lambda share: run_cpu_tasks(fit_peak, part(share), workers),
         serial=serial,
-        reference=((lambda share: reference.run_cpu_tasks(fit_peak, part(share), workers))
-                   if reference else None),
+        reference=lambda share: reference_run_cpu_tasks(fit_peak, part(share), workers),
         workers=workers, cores=cores, thresholds=thresholds, kernel=FIT,
         check_result=check_result, names=NAMES)
     right = sum(1 for r in results if isinstance(r, list) and r in expected.values())
@@ -183,14 +177,41 @@ def test_cpu_runs_in_parallel(student, exercise, record_property):
     """The fits run in `workers` processes at the same time (in-kernel concurrency)."""
     verdict = _cpu_verdict(student, exercise)
     check, details = verdict[timing.PARALLEL], verdict.details()
-    if not check.ok:
+    excused = check.verdict == "serial" and _as_parallel_as_reference(verdict, details)
+    if not check.ok and not excused:
         raise Failure(check.message, check.verdict, **details)
+    if not check.ok:
+        record_property("details", details)
+        record_property("note", f"not judged: the machine was busy, and your fits ran as "
+                                f"concurrently as the reference's in the same rounds "
+                                f"({details['figures']['concurrency vs reference (median)']:.2f}x)")
+        return
     speed = verdict[timing.SPEEDUP]
     if not speed.ok:
         raise Failure(speed.message, speed.verdict, **details)
     record_property("details", details)
     record_property("note", check.message)
     record_property("speedup", speed.message)
+
+
+SAME_AS_REFERENCE = 0.85  # student / reference in-kernel concurrency, round by round
+
+
+def _as_parallel_as_reference(verdict: timing.Verdict, details: dict) -> bool:
+    """On a busy machine, a run whose workers did the fits as concurrently as the
+    reference's in the very same rounds is not failed for a low figure: the load lowered
+    both. (Serial code, threads and workers taking turns stay far below the reference
+    whenever the reference itself reached the threshold.)"""
+    pairs = [(r.student, r.reference) for r in verdict.rounds if r.reference is not None]
+    if verdict.quiet or not pairs or verdict.workers < 2:
+        return False
+    ratios = [s.concurrency / ref.concurrency for s, ref in pairs if ref.concurrency > 0]
+    in_workers = all(s.worker_share >= 0.5 and s.active(verdict.workers) >= 2 for s, _ in pairs)
+    if not ratios or not in_workers:
+        return False
+    median = sorted(ratios)[(len(ratios) - 1) // 2]
+    details["figures"]["concurrency vs reference (median)"] = round(median, 2)
+    return median >= SAME_AS_REFERENCE
 
 
 def _cpu_structure(student: Any, exercise: Any) -> timing.Run:
