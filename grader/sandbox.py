@@ -465,8 +465,8 @@ class _Channel:
 
 # --------------------------------------------------------------------------- processes
 
-_live_lock = threading.Lock()
-_live: set[int] = set()  # our test processes now running, in whatever thread started them
+# _live and _live_lock are isolation's own (imported above): the cleanup of one run must
+# see every other run's test processes, or it takes them for orphans and kills them.
 _cancelled = threading.Event()
 
 

@@ -220,3 +220,15 @@ def test_cancel_all_kills_running_tests_at_once(fixture_catalog: Catalog, monkey
     assert time.monotonic() - started < 3
     assert len(outcome) == 1 and isinstance(outcome[0], sandbox.Cancelled)
     assert [p for p in psutil.Process().children(recursive=True) if p.status() != psutil.STATUS_ZOMBIE] == []
+
+
+def test_concurrent_runs_leave_each_other_alone(fixture_catalog: Catalog) -> None:
+    """Parallel grading: one run's cleanup must never take another run's live test
+    process for an orphan (it once did, and killed it mid-test)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    exercise = basic(fixture_catalog)
+    with ThreadPoolExecutor(4) as pool:
+        runs = list(pool.map(lambda _: run_basic(exercise, "good"), range(8)))
+    for found in runs:
+        assert {r.verdict for r in found.values()} == {"passed"}, {n: r.message for n, r in found.items()}
