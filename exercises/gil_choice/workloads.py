@@ -17,8 +17,8 @@ from __future__ import annotations
 import math
 import time
 
-CHANNELS = (120, 180, 240, 300)  # channels per spectrum: the fit's cost grows with them
-ITERATIONS = 8  # weighted-moment iterations per fit
+CHANNELS = (400, 600, 800, 1000)  # channels per spectrum: the fit's cost grows with them
+ITERATIONS = 10  # weighted-moment iterations per fit
 LATENCY_S = 0.02  # the web service answers run r in LATENCY_S * (1 + r % 4) seconds
 
 

@@ -20,8 +20,8 @@ import time
 
 from grader.kernels.evidence import Recorder, clock
 
-CHANNELS = (120, 180, 240, 300)
-ITERATIONS = 8
+CHANNELS = (400, 600, 800, 1000)
+ITERATIONS = 10
 LATENCY_S = 0.02
 
 FIT_KERNEL = "fit_peak"
