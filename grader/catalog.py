@@ -207,11 +207,15 @@ _KNOWN_FIELDS = {"id", "title", "topics", "files", "given", "instrumented", "mod
 class Catalog:
     root: Path
     exercises: tuple[Exercise, ...]
+    broken: tuple[tuple[str, str], ...] = ()  # (folder name, problem) set aside when lenient
 
     def get(self, exercise_id: str) -> Exercise:
         for exercise in self.exercises:
             if exercise.id == exercise_id:
                 return exercise
+        for name, problem in self.broken:
+            if name == exercise_id:
+                raise CatalogError(problem)
         known = ", ".join(e.id for e in self.exercises)
         raise CatalogError(f"unknown exercise '{exercise_id}' (known: {known})")
 
@@ -220,16 +224,25 @@ class Catalog:
         return {name: e for e in self.exercises for name in e.files}
 
 
-def load_catalog(root: Path, solutions_root: Path | None = None) -> Catalog:
+def load_catalog(root: Path, solutions_root: Path | None = None, *, lenient: bool = False) -> Catalog:
+    """Every exercise under `root`. Strict by default: the first problem is an error.
+    Lenient, a broken exercise is set aside with its one-line reason in `broken`, so that
+    grading the others is not stopped by a folder someone is still writing."""
     if not root.is_dir():
         raise CatalogError(f"{root}: no such exercises folder")
-    exercises = tuple(
-        load_exercise(folder, solutions_root)
-        for folder in sorted(root.iterdir())
-        if folder.is_dir() and not folder.name.startswith((".", "_"))
-    )
+    loaded, broken = [], []
+    for folder in sorted(root.iterdir()):
+        if not folder.is_dir() or folder.name.startswith((".", "_")):
+            continue
+        try:
+            loaded.append(load_exercise(folder, solutions_root))
+        except CatalogError as exc:
+            if not lenient:
+                raise
+            broken.append((folder.name, str(exc)))
+    exercises = tuple(loaded)
     if not exercises:
-        raise CatalogError(f"{root}: holds no exercise folder")
+        raise CatalogError(broken[0][1] if broken else f"{root}: holds no exercise folder")
     seen: dict[str, str] = {}
     for exercise in exercises:
         for name in exercise.files:
@@ -238,4 +251,4 @@ def load_catalog(root: Path, solutions_root: Path | None = None) -> Catalog:
                     f"{exercise.path / 'exercise.yaml'}: field 'files': '{name}' is also "
                     f"edited in exercise '{seen[name]}'; student file names must be unique")
             seen[name] = exercise.id
-    return Catalog(root, exercises)
+    return Catalog(root, exercises, tuple(broken))

@@ -275,3 +275,18 @@ def test_demo_class_shows_its_typical_outcomes(tmp_path: Path,
 def cli_results(out: Path) -> list[SubmissionResult]:
     from grader.exports import read_class_json
     return read_class_json(out / "class.json")
+
+
+def test_a_broken_exercise_folder_does_not_stop_grading_the_others(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], stand_in: object) -> None:
+    catalog = make_catalog(tmp_path)
+    (catalog / "half_written").mkdir()  # an author's folder with no exercise.yaml yet
+    (tmp_path / "class").mkdir()
+    code, _, err = run(capsys, "grade", str(tmp_path / "class"), "--exercises", str(catalog),
+                       "--out", str(tmp_path / "out"))
+    assert code == 0
+    assert "grader: warning:" in err and "half_written" in err and "not graded" in err
+    assert (tmp_path / "out" / "ann" / "results.json").is_file()
+    code, _, err = run(capsys, "check", "--exercises", str(catalog))
+    assert code == 2  # `check` stays strict: it is how authors find the problem
+    one_line_error(err, "half_written", "no exercise.yaml")

@@ -1,0 +1,93 @@
+"""The catalogue: every exercise.yaml of the repository loads, and a malformed one is
+reported as one line naming the file, the field and what is wrong."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from grader.catalog import CatalogError, load_catalog, load_exercise
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOGUE_IDS = {"race_counter", "bank_account", "transfer_deadlock", "dining_philosophers",
+                 "download_pool", "connection_limit", "event_pipeline", "parallel_histogram",
+                 "readers_writers", "once_cache", "process_timeout", "gil_choice"}
+
+
+def test_the_repository_catalogue_loads_with_references():
+    catalog = load_catalog(ROOT / "exercises")
+    assert {e.id for e in catalog.exercises} <= CATALOGUE_IDS
+    for exercise in catalog.exercises:
+        assert exercise.solution is not None, f"{exercise.id} has no reference solution"
+        assert exercise.max_points > 0
+        for name in exercise.files:
+            assert (exercise.solution / name).is_file(), f"solutions/{exercise.id}/{name} is missing"
+
+
+@pytest.fixture
+def exercise_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "exercises" / "race_counter"
+    shutil.copytree(ROOT / "exercises" / "race_counter", folder)
+    return folder
+
+
+def rewrite(folder: Path, **changes: object) -> Path:
+    path = folder / "exercise.yaml"
+    data = yaml.safe_load(path.read_text())
+    for key, value in changes.items():
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = value
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+@pytest.mark.parametrize("changes, expected", [
+    ({"title": None}, "field 'title': is missing"),
+    ({"id": "other"}, "field 'id': 'other' does not match the folder name 'race_counter'"),
+    ({"files": ["counter.txt"]}, "field 'files[0]': expected a Python file name"),
+    ({"files": ["missing.py"]}, "field 'files': the stub 'missing.py' is not in"),
+    ({"topics": ["knitting"]}, "field 'topics[0]': 'knitting' is not a syllabus topic"),
+    ({"mode": "fibres"}, "field 'mode': expected one of threads, processes, got 'fibres'"),
+    ({"tests": {"test_a": {"points": -1, "title": "x"}}}, "field 'tests.test_a.points': must be positive"),
+    ({"tests": {"check_a": {"points": 1, "title": "x"}}}, "field 'tests.check_a': a hidden test's name must start with 'test_'"),
+    ({"tests": {"test_a": {"points": "many", "title": "x"}}}, "field 'tests.test_a.points': expected a number, got 'many'"),
+    ({"limits": {"test": True}}, "field 'limits.test': expected a number, got True"),
+    ({"colour": "blue"}, "field 'colour': unknown field"),
+])
+def test_a_malformed_field_is_named_in_one_line(exercise_dir: Path, changes: dict, expected: str):
+    path = rewrite(exercise_dir, **changes)
+    with pytest.raises(CatalogError) as caught:
+        load_exercise(exercise_dir)
+    message = str(caught.value)
+    assert message.startswith(str(path)) and expected in message, message
+    assert "\n" not in message
+
+
+def test_invalid_yaml_gives_the_line(exercise_dir: Path):
+    (exercise_dir / "exercise.yaml").write_text("id: race_counter\ntitle: [unclosed\n")
+    with pytest.raises(CatalogError, match=r"exercise.yaml: not valid YAML \(line \d+\)"):
+        load_exercise(exercise_dir)
+
+
+def test_lenient_loading_sets_a_broken_exercise_aside(exercise_dir: Path):
+    shutil.copytree(ROOT / "exercises" / "transfer_deadlock", exercise_dir.parent / "transfer_deadlock")
+    (exercise_dir.parent / "half_written").mkdir()
+    with pytest.raises(CatalogError, match="half_written/exercise.yaml: no exercise.yaml"):
+        load_catalog(exercise_dir.parent)
+    catalog = load_catalog(exercise_dir.parent, lenient=True)
+    assert [e.id for e in catalog.exercises] == ["race_counter", "transfer_deadlock"]
+    assert [name for name, _ in catalog.broken] == ["half_written"]
+    with pytest.raises(CatalogError, match="no exercise.yaml"):
+        catalog.get("half_written")  # asked for by name: its own problem, not "unknown"
+
+
+def test_student_file_names_are_unique_across_the_catalogue(exercise_dir: Path):
+    twin = exercise_dir.parent / "race_twin"
+    shutil.copytree(exercise_dir, twin)
+    rewrite(twin, id="race_twin")
+    with pytest.raises(CatalogError, match="'counter.py' is also edited in exercise 'race_counter'"):
+        load_catalog(exercise_dir.parent)
