@@ -51,8 +51,13 @@ def _input_errors() -> tuple[type[BaseException], ...]:
 
 # ---------------------------------------------------------------- shared steps
 
-def _catalog(args: argparse.Namespace) -> Catalog:
-    return load_catalog(Path(args.exercises))
+def _catalog(args: argparse.Namespace, *, lenient: bool = False) -> Catalog:
+    """The catalogue. Grading is lenient: an exercise folder with a problem is set aside
+    with a warning, so it does not stop the grading of the others; `check` is strict."""
+    catalog = load_catalog(Path(args.exercises), lenient=lenient)
+    for _, problem in catalog.broken:
+        print(f"grader: warning: {problem} (that exercise is not graded)", file=sys.stderr)
+    return catalog
 
 
 def _resolve(text: str, catalog: Catalog) -> Path:
@@ -174,7 +179,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     from grader.report.render import machine
     from grader.summary import print_summary
 
-    catalog = _catalog(args)
+    catalog = _catalog(args, lenient=True)
     exercises = _selected(catalog, args.exercise)
     submissions = _discover(_resolve(args.path, catalog), catalog)
     if args.jobs is not None and args.jobs < 1:
@@ -246,7 +251,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_replay(args: argparse.Namespace) -> int:
     from grader.report.text import number, outcome_text, verdict_words
 
-    catalog = _catalog(args)
+    catalog = _catalog(args, lenient=True)
     exercise = catalog.get(args.exercise_id)
     if exercise.test(args.test) is None:
         known = ", ".join(t.name for t in exercise.tests)
