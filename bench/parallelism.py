@@ -1,6 +1,7 @@
 """Reliability of the parallel_histogram verdict: many gradings of every variant.
 
     python bench/parallelism.py [--rounds N] [--busy] [--only NAME ...] [--affinity CPUS]
+                                [--sandbox plain|bwrap|auto]
 
 Grades, through the real runner and sandbox, the reference, the correct alternatives
 (solutions/parallel_histogram/alternatives/*), the serial stub and every mutant
@@ -14,6 +15,12 @@ tests) and how often every test came out as expected (the correct ones pass ever
 a mutant fails exactly its `fails`), time per grading, and the figures behind the
 verdicts (in-kernel concurrency, share of time inside reconstruct(), CPU / serial CPU,
 worker processes, speedup and the machine probe).
+
+The figures of a passing test do not reach the grader (the plugin reports only a failing
+test's details), so grader/timing.py also appends each verdict's figures to the file
+named by BENCH_PARALLELISM_LOG. Under bubblewrap the test process has a private /tmp and
+cannot write there: --sandbox plain (the default here) grades in a plain child process,
+which measures the same; --sandbox bwrap gives the counts without the figures.
 """
 from __future__ import annotations
 
@@ -149,8 +156,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--only", nargs="*", default=None, help="variants to grade")
     parser.add_argument("--affinity", default=None,
                         help="CPUs to grade on, e.g. 0 for a one-core machine")
+    parser.add_argument("--sandbox", default="plain", choices=["plain", "bwrap", "auto"],
+                        help="isolation of the test process (GRADER_SANDBOX); figures "
+                             "reach the bench in plain mode only")
     args = parser.parse_args(argv)
 
+    os.environ["GRADER_SANDBOX"] = args.sandbox
     exercise = load_exercise(EXERCISE)
     found = [v for v in variants() if args.only is None or v.name in args.only]
     if args.affinity is not None:
@@ -159,7 +170,8 @@ def main(argv: list[str]) -> int:
     if args.busy:
         hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
     condition = ("busy: one process spinning the whole time" if args.busy else "quiet") + (
-        f", affinity {args.affinity}" if args.affinity is not None else "")
+        f", affinity {args.affinity}" if args.affinity is not None else "") + (
+        f", sandbox {args.sandbox}")
     print(f"{condition}; load average (1, 5, 15 min): {' '.join(map(str, os.getloadavg()))}")
     try:
         for i in range(args.rounds):

@@ -6,27 +6,39 @@ ones. What holds under load is evidence recorded inside the CPU-heavy kernel
 (grader/kernels/evidence.py): when each process was computing. From it, for one call of
 the student's function:
 
-- in-kernel concurrency: the time each process spent inside the kernel, summed over
-  processes, divided by the span during which the kernel ran. Processes working at once
-  give close to the number of workers; workers taking turns (waiting on each future right
-  after submitting it), threads (the GIL: one process) and serial code give about 1.
-  Threads of one process never count for more than that process's own wall time.
-- processes that did the work: a pool created per batch shows as many PIDs.
+- in-kernel concurrency: each process's working time (intervals of consecutive kernel
+  calls, pauses under GAP_NS included) summed over processes, divided by the span from
+  the first call to the last. Processes working at once give close to the number of
+  workers; workers taking turns (waiting on each future right after submitting it),
+  threads (the GIL: one process) and serial code give about 1 or less. A preempted
+  worker is still inside its work, so a neighbour's job hardly changes the figure.
+- time inside the calls: the share of that working time spent inside the kernel's
+  calls. One event per task keeps workers busy with messages, not with the kernel.
+- worker processes: a pool created per batch shows as many PIDs.
 - CPU overhead: CPU time of the call (the grader's process, every thread, plus each
-  worker while it was working) over the CPU time of the serial loop in the same round.
-  Pickling the whole input for every task or one task per event shows up here.
+  worker from its first to its last recorded moment) over the CPU time of the serial
+  loop in the same round. Pickling the whole input for every task, or one task per
+  event, shows here; CPU time, unlike wall time, hardly depends on the load.
 
 Every threshold is a ratio measured on the same machine (concurrency / workers, CPU /
-serial CPU, processes / workers). Runs are interleaved in rounds (serial, reference,
-student, a free-cores probe, shuffled), three rounds, more when a median is close to its
-threshold, fewer when a slow submission is already decisively failing.
+serial CPU, processes / workers; see Thresholds). Runs are interleaved in rounds
+(serial, reference, student, a free-cores probe, shuffled): three rounds, more when a
+median is close to its threshold, two when every figure is far on the failing side, and
+a small pilot round first that alone judges a slow submission already far over its CPU
+or process budget.
 
+No worker process at all (serial code, threads) is a fact of the code and is judged on
+any machine with two usable cores. Low concurrency with several processes is judged only
+beside a reference that did show parallelism in the same rounds; otherwise "not judged".
 Wall-clock speedup is measured and reported (median and spread, beside the reference's
 in the same rounds) and counts only when every probe found the cores free and the
 reference itself sped up; otherwise it is "not judged: the machine was busy".
 
 Machine policy (grader/cores.py): workers = min(wish, usable cores); with one usable core
-concurrency and speedup are not judged and pass with that note.
+the parallelism checks are not judged and pass with that note.
+
+This module is long because the rule (judge, on plain data, no clock) and the protocol
+that feeds it (measure) are one design and are read together.
 """
 from __future__ import annotations
 
@@ -428,7 +440,7 @@ def _check_parallel(run: Run | None, conc: float, duty: float, workers: int, cor
                      f"{figure}", conc, need)
     if ref_conc and _median(ref_conc) < need:
         return Check(PARALLEL, None, "not_judged",
-                     f"not judged: even the reference solution reached only "
+                     f"not judged: even the grader's own parallel version reached only "
                      f"{_median(ref_conc):.2f} in-kernel concurrency on this machine "
                      f"({cores.describe()})", conc, need)
     # The binding figure (the one nearer its threshold) decides how sure the rule is.
@@ -516,9 +528,10 @@ def _check_speedup(speedup: float, ref: float, workers: int, cores: Cores, quiet
     floor = 1 + t.min_speedup * (workers - 1)
     if has_ref and ref < floor:
         return Check(SPEEDUP, None, "not_judged",
-                     f"not judged: the reference itself only reached {ref:.2f}x here", speedup)
+                     f"not judged: the grader's own parallel version only reached {ref:.2f}x "
+                     f"here", speedup)
     need = max(floor, t.speedup * ref) if has_ref else floor
-    versus = f", the reference {ref:.2f}x" if has_ref else ""
+    versus = f", the grader's own parallel version {ref:.2f}x" if has_ref else ""
     if speedup >= need:
         return Check(SPEEDUP, True, "passed",
                      f"{speedup:.2f}x faster than the serial loop{versus}", speedup, need)
