@@ -31,15 +31,14 @@ def _short(filename: str) -> str:
 
 def student_site(sched: Scheduler, frame: FrameType | None) -> str:
     """'transfer.py line 14: with dst.lock:' for the innermost student frame."""
-    fallback = None
     while frame is not None:
         filename = frame.f_code.co_filename
         if filename in sched.files:
             return f"{_short(filename)} line {frame.f_lineno}: {_line(filename, frame.f_lineno)}"
-        if fallback is None and "grader" + os.sep + "concurrency" not in filename:
-            fallback = f"{_short(filename)} line {frame.f_lineno}: {_line(filename, frame.f_lineno)}"
         frame = frame.f_back
-    return fallback or "an unknown place"
+    # Not in the student's files: the hidden test's own code, which students never see,
+    # so its file and line would only confuse them.
+    return "in the grader's test code"
 
 
 def task_site(sched: Scheduler, task: Task) -> str:
@@ -122,7 +121,7 @@ def _find_name(sched: Scheduler, lock: Any) -> str:
     site = getattr(lock, "_site", None)
     if site:
         return f"the {kind} created at {_short(site[0])} line {site[1]}"
-    return f"a {kind}"
+    return f"{'an' if kind[0] in 'AEIOU' else 'a'} {kind}"
 
 
 def describe_blocker(sched: Scheduler, blocker: Any) -> tuple[str, Task | None]:
