@@ -222,7 +222,10 @@ class Scheduler:
         except ScenarioFailed:
             pass  # the failure is already recorded
         except BaseException as exc:  # noqa: B036 - a student thread may raise anything
-            self.fail_with_exception(task, exc)
+            # Once the schedule is over, threads unwind with Abort, and what they raise on
+            # the way out (a `with` releasing a lock it could not take back) is not theirs.
+            if not self.over:
+                self.fail_with_exception(task, exc)
         finally:
             sys.settrace(None)
             _tasks.pop(task.ident, None)

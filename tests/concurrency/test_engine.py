@@ -468,3 +468,28 @@ def test_stress_fallback_finds_a_race_on_real_threads_and_bounds_a_hang(student_
     assert time.perf_counter() - start < 25
     assert hung.failures and hung.failures[0].verdict == "timeout"
     assert hung.failures[0].details["stacks"], "the stacks of the hung threads are shown"
+
+
+def test_threads_left_waiting_on_a_queue_unwind_without_failing_a_passing_schedule(student_code):
+    module = student_code("leftover_queue", """
+import queue
+import threading
+
+def start_idle_workers(n):
+    todo = queue.Queue()
+    def worker():
+        while True:
+            todo.get()
+    for _ in range(n):
+        threading.Thread(target=worker).start()
+    return todo
+""")
+    seen = {}
+
+    def scenario(run):
+        module.start_idle_workers(2)
+        seen["alive"] = run.alive()
+
+    result = engine(50).explore(scenario, stop_at_first=False)
+    assert not result.failures, result.failures[0].message
+    assert len(seen["alive"]) == 2 and result.leftover_threads
