@@ -19,6 +19,14 @@ writer's "pid" and "seq"):
 
 After "done" the process leaves with os._exit: threads a student left running (a
 deadlock the test already reported) must not keep it alive.
+
+Student code runs in this very process, so it could change the code that judges it
+(make `grader.testing.fail` do nothing, patch `_pytest.runner` to report passes). Two
+checks make that fail closed rather than pass: a test passes only if this plugin saw the
+test function itself return (pytest_pyfunc_call), and after every test the functions and
+classes of the grader's modules, pytest's, pluggy's and the hidden tests' are compared
+with a snapshot taken before any student code ran; a change is the verdict "tampered".
+Code that also patches these checks could still win: see the threat model in README.md.
 """
 from __future__ import annotations
 
@@ -283,6 +291,63 @@ def _send(event: str, **fields: Any) -> None:
 
 _exitstatus = 0
 _REPORTS = pytest.StashKey[list]()
+_RETURNED = pytest.StashKey[bool]()  # the test function itself returned, as this plugin saw it
+
+# Whose code is compared before and after each test (by top-level package).
+WATCHED = frozenset({"grader", "_pytest", "pytest", "pluggy", "pytest_timeout"})
+_snapshot: dict[tuple[str, ...], tuple[Any, Any]] = {}
+
+
+def _watched(name: str, module: Any, hidden: str) -> bool:
+    if name.partition(".")[0] in WATCHED:
+        return True
+    file = getattr(module, "__file__", None) or ""
+    return bool(hidden) and os.path.realpath(file).startswith(hidden)
+
+
+def _code_of(modules: dict[str, Any]) -> dict[tuple[str, ...], tuple[Any, Any]]:
+    """Every function and class of MODULES, and their methods, with their code objects."""
+    found: dict[tuple[str, ...], tuple[Any, Any]] = {}
+    for name, module in modules.items():
+        found[(name,)] = (module, None)
+        for attr, value in list(vars(module).items()):
+            if not (callable(value) or isinstance(value, type)):
+                continue
+            found[(name, attr)] = (value, getattr(value, "__code__", None))
+            if isinstance(value, type) and getattr(value, "__module__", None) == name:
+                for member, inner in list(vars(value).items()):
+                    function = getattr(inner, "__func__", inner)
+                    if callable(function) or isinstance(inner, property):
+                        found[(name, attr, member)] = (inner, getattr(function, "__code__", None))
+    return found
+
+
+def _take_snapshot() -> None:
+    hidden = os.path.realpath(_staged_dir() / "hidden") + os.sep
+    modules = {n: m for n, m in list(sys.modules.items()) if m is not None and _watched(n, m, hidden)}
+    _snapshot.update(_code_of(modules))
+
+
+def _changed_code() -> list[str]:
+    """What of the snapshot differs now: a module, function, class or method replaced."""
+    changed = []
+    for key, (value, code) in _snapshot.items():
+        if len(key) == 1:
+            now: Any = sys.modules.get(key[0])
+            if now is not value:
+                changed.append(key[0])
+            continue
+        module = sys.modules.get(key[0])
+        holder = module if len(key) == 2 else getattr(module, key[1], None) if module else None
+        space = vars(holder) if holder is not None and hasattr(holder, "__dict__") else {}
+        now = space.get(key[-1], _MISSING)
+        function = getattr(now, "__func__", now)
+        if now is not value or getattr(function, "__code__", None) is not code:
+            changed.append(".".join(key))
+    return changed
+
+
+_MISSING = object()
 
 
 def _jsonable(value: Any, depth: int = 0) -> Any:
@@ -300,6 +365,11 @@ def _jsonable(value: Any, depth: int = 0) -> Any:
 def pytest_configure(config: pytest.Config) -> None:
     global _channel
     _channel = open_channel()
+    if _channel is not None:
+        try:  # imported now, so that the snapshot holds it before any student code runs
+            import grader.concurrency  # noqa: F401
+        except ImportError:
+            pass
 
 
 def pytest_collectreport(report: pytest.CollectReport) -> None:
@@ -311,6 +381,7 @@ def pytest_collectreport(report: pytest.CollectReport) -> None:
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     if _channel is not None:
+        _take_snapshot()  # the hidden tests are imported; the student's code is not, yet
         _channel.send("collected", tests=[_names(item) for item in session.items])
 
 
@@ -334,12 +405,35 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
         return (yield)
     item.stash[_REPORTS] = []
     _channel.send("start", timeout=_item_timeout(item), **_names(item))
+    interrupted: KeyboardInterrupt | None = None
     try:
         return (yield)
+    except KeyboardInterrupt as exc:
+        # Nobody presses Ctrl-C in a test process (its own session, no terminal): the
+        # student's code raised it. It ends this process; the tests left get a fresh one.
+        interrupted = exc
+        raise
     finally:
         verdict, message, details, duration = _outcome(item)
+        if interrupted is not None:
+            frame = _last_student_frame(interrupted.__traceback__, _staged_dir())
+            where = f" ({frame[0]} line {frame[1]})" if frame else ""
+            verdict, message, details = "error", f"your code raised KeyboardInterrupt{where}", {}
+        changed = _changed_code()
+        if changed:
+            more = f" (and {len(changed) - 1} more)" if len(changed) > 1 else ""
+            verdict, details = "tampered", {"changed": changed[:20]}
+            message = (f"the grader's or pytest's own code was changed while this test ran: "
+                       f"{changed[0]}{more}; a test cannot be judged by code under test")
         _channel.send("result", verdict=verdict, message=message, details=details,
                       duration=round(duration, 4), **_names(item))
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Iterator[Any]:
+    result = yield  # raises what the test raised: then it did not return
+    pyfuncitem.stash[_RETURNED] = True
+    return result
 
 
 @pytest.hookimpl(wrapper=True)
@@ -364,6 +458,11 @@ def _outcome(item: pytest.Item) -> tuple[str, str, dict[str, Any], float]:
             return "error", f"the test failed in {report.when}", {}, duration
     if not any(report.when == "call" for report, _ in phases):
         return "not_judged", "the test did not run", {}, duration  # fail closed
+    if not item.stash.get(_RETURNED, False):
+        # pytest says it passed, yet the test function never returned: something between
+        # the two (a patched _pytest.runner, a replaced hook) made up the pass.
+        return ("tampered", "pytest reported a pass for a test that never finished: pytest's "
+                            "reporting was changed (by your code?)", {}, duration)
     return "passed", "", {}, duration
 
 
