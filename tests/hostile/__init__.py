@@ -1,0 +1,1 @@
+"""The threat list: every way an untrusted submission can misbehave, graded for real."""

@@ -1,0 +1,16 @@
+"""An endless loop at import time."""
+while True:
+    pass
+
+
+class Counter:
+    def __init__(self, start=0):
+        self._value = start
+
+    def increment(self, n=1):
+        self._value += n  # the race the exercise is about: never earns the threaded points
+
+    @property
+    def value(self):
+        return self._value
+
