@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
+import threading
 import time
 import traceback
 from contextlib import contextmanager
@@ -218,7 +220,16 @@ def cmd_grade(args: argparse.Namespace) -> int:
                 sys.stderr.flush()
 
             from grader.sandbox import cancel_all  # Ctrl-C: kill the running tests at once
-            batch.run(work.todo, grade, jobs=jobs, on_done=store, stop=cancel_all)
+            try:
+                batch.run(work.todo, grade, jobs=jobs, on_done=store, stop=cancel_all)
+            except KeyboardInterrupt:
+                # Ctrl-C or SIGTERM: the running tests are already killed; what finished
+                # is in the gradebook, and its reports are written before leaving.
+                publish(book, out)
+                print(f"grader: interrupted: every finished result is kept in "
+                      f"{_shown(book.path)} and its report written under {_shown(out)}; "
+                      f"run the same command again to grade the rest", file=sys.stderr)
+                raise
         book.finish_run(machine())
         everyone = publish(book, out)
 
@@ -445,9 +456,18 @@ def _setup_logging(debug: bool) -> None:
     root.setLevel(logging.DEBUG if debug else logging.WARNING)
 
 
+def _terminate(signum: int, frame: object) -> None:
+    # SIGTERM (a scheduler, `kill`) takes the same path as Ctrl-C: the running tests are
+    # killed, finished results kept, and the grader exits with a message.
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _setup_logging(args.debug)
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         return args.func(args)
     except _input_errors() as exc:
@@ -462,3 +482,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"grader: internal error: {type(exc).__name__}: {exc} "
               f"(run again with --debug for the traceback)", file=sys.stderr)
         return 1
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)

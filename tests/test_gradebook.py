@@ -200,3 +200,36 @@ def test_a_killed_run_loses_nothing_and_the_next_grades_only_the_rest(tmp_path: 
         assert before <= {(p["student"], p["run_id"]) for p in after}
         assert all(r.exercises[0].points == 4 for r in gb.all_results())
     assert len(list(csv.reader((out / "grades.csv").open()))) == len(students) + 1
+
+
+def test_sigterm_stops_cleanly_keeping_and_publishing_what_finished(tmp_path: Path) -> None:
+    students = [f"s{i:02}" for i in range(6)]
+    klass = tmp_path / "class"
+    for s in students:
+        (klass / s).mkdir(parents=True)
+        shutil.copy(FIXTURES / "students" / "basic" / "good" / "basic.py", klass / s)
+    out = tmp_path / "out"
+    book = out / "gradebook.sqlite"
+    proc = subprocess.Popen(_grade(klass, out), cwd=REPO, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while _stored(book) < 2 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert proc.poll() is None, "the run ended before it could be stopped"
+        descendants = psutil.Process(proc.pid).children(recursive=True)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "grader: interrupted: every finished result is kept" in err and "Traceback" not in err
+    kept = _stored(book)
+    assert 2 <= kept < len(students)
+    published = [s for s in students if (out / s / "results.json").is_file()]
+    assert len(published) == kept, (published, kept)
+    assert (out / "grades.csv").is_file() and (out / "index.html").is_file()
+    time.sleep(0.5)
+    alive = [p for p in descendants if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    assert not alive, f"test processes left running after SIGTERM: {alive}"
