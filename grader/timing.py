@@ -214,13 +214,15 @@ class Thresholds:
     processes: float = 2.0  # processes that did work <= this x workers (+1)
     free_share: float = 0.85  # a probe process getting less of a core: machine busy
     speedup: float = 0.6  # when counted: speedup >= this x the reference's ...
-    min_speedup: float = 0.55  # ... and >= 1 + this x (workers - 1)
+    min_speedup: float = 0.2  # ... and >= 1 + this x (workers - 1): spawn start-up allowed
+    reference_speedup: float = 0.5  # counted only if the reference reached 1 + this x (w - 1)
     close: float = 0.1  # a median within this (relative) of its threshold: more rounds
     decisive: float = 0.2  # every figure this far (relative) from its threshold: sure
     rounds: int = 3
     max_rounds: int = 6
     pilot: float = 0.2  # share of the workload in the pilot round (0: no pilot)
     slow: float = 2.0  # a pilot run this many times the serial loop's wall time is slow
+    pilot_margin: float = 2.0  # ... and its CPU or processes this many times their limit
     probe_seconds: float = 0.05
 
     @classmethod
@@ -526,7 +528,7 @@ def _check_speedup(speedup: float, ref: float, workers: int, cores: Cores, quiet
                      "not judged: the machine was busy (another job took part of the cores)",
                      speedup)
     floor = 1 + t.min_speedup * (workers - 1)
-    if has_ref and ref < floor:
+    if has_ref and ref < 1 + t.reference_speedup * (workers - 1):
         return Check(SPEEDUP, None, "not_judged",
                      f"not judged: the grader's own parallel version only reached {ref:.2f}x "
                      f"here", speedup)
@@ -679,7 +681,10 @@ def _pilot_decides(verdict: Verdict, t: Thresholds) -> bool:
     if any(c.verdict == "error" for c in checks):
         return True
     slow = only.student.wall >= t.slow * only.serial.wall
-    costly = any(c.passed is False and c.verdict == "too_slow"
+    # Far over, not just over: on a fifth of the work, starting the pool weighs five
+    # times more in the CPU ratio (submit-and-wait measured 1.8x there, 1.0-1.3x in full).
+    costly = any(c.passed is False and c.verdict == "too_slow" and c.figure is not None
+                 and c.threshold and c.figure >= t.pilot_margin * c.threshold
                  for n, c in verdict.checks.items() if n in (OVERHEAD, ONE_POOL))
     return slow and costly and all(c.decisive(t.decisive) for c in checks)
 
