@@ -9,6 +9,7 @@ test, and at which schedule each bug was found, against the budget (the margin).
 
     python bench/run.py engine            # RUNS=20 by default
     BENCH_RUNS=200 python bench/run.py engine
+    BENCH_EXERCISES=race_counter,transfer_deadlock python bench/run.py engine
 """
 from __future__ import annotations
 
@@ -60,8 +61,11 @@ def run() -> None:
     print(f"{runs} gradings of each variant, {jobs} at a time, through the real grading path")
     print(f"{'exercise':18} {'variant':30} {'right':>9} {'s/grading':>10} {'found at (max)':>15}")
     totals = [0, 0]
+    only = {e for e in os.environ.get("BENCH_EXERCISES", "").split(",") if e}
     for exercise in catalog.exercises:
         if exercise.mode != "threads" or not (ROOT / "tests" / "mutants" / exercise.id).is_dir():
+            continue
+        if only and exercise.id not in only:
             continue
         per_test: dict[str, list[float]] = {}
         for name, folder, expected in variants(exercise):
