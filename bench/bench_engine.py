@@ -7,7 +7,7 @@ expected one: the reference passes everything, the stub loses points, each mutan
 exactly the tests its mutants.yaml names. Also prints the time per grading and per hidden
 test, and at which schedule each bug was found, against the budget (the margin).
 
-    python bench/run.py engine            # RUNS=20 by default
+    python bench/run.py engine            # 10 gradings of each variant by default
     BENCH_RUNS=200 python bench/run.py engine
     BENCH_EXERCISES=race_counter,transfer_deadlock python bench/run.py engine
 """
@@ -55,7 +55,7 @@ def grade_once(exercise: Exercise, folder: Path) -> tuple[set[str], float, dict[
 
 
 def run() -> None:
-    runs = int(os.environ.get("BENCH_RUNS", "20"))
+    runs = int(os.environ.get("BENCH_RUNS", "10"))
     jobs = max(1, min(2, usable_cores().usable))
     catalog = load_catalog(ROOT / "exercises")
     print(f"{runs} gradings of each variant, {jobs} at a time, through the real grading path")
