@@ -474,13 +474,17 @@ def _check_parallel(run: Run | None, conc: float, duty: float, workers: int, cor
 
 
 def _in_workers(run: Run | None, workers: int, name: str, names: Names) -> Check | None:
-    """Overhead and pool checks judge how a parallel solution runs: none without one."""
-    if workers < 2:
-        return Check(name, None, "not_judged",
-                     "not judged: a single worker was asked for on this machine")
+    """Overhead and pool checks judge how a parallel solution runs: none without one.
+
+    CPU time and process counts need no free cores, so they are judged whenever the
+    work did run in worker processes, even when a one-core machine asked for a single
+    worker (a serial loop is then a fine answer, and is not judged)."""
     share = run.worker_share if run is not None else 0.0
     if share >= 0.5:
         return None
+    if workers < 2:
+        return Check(name, None, "not_judged",
+                     "not judged: a single worker was asked for on this machine")
     return Check(name, False, "serial",
                  f"only {share:.0%} of the {names.items} went through {names.kernel} in "
                  f"worker processes: "

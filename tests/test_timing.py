@@ -367,3 +367,11 @@ def test_the_pilot_never_decides_on_a_cpu_ratio_just_over_its_limit():
                 2.5, parent_cpu=0.05)
     verdict = verdict_after(turns, 1)
     assert verdict[OVERHEAD].passed is False and not timing._pilot_decides(verdict, t)
+
+
+def test_on_one_core_a_pool_fed_one_event_per_task_still_costs_its_cpu():
+    one_core = Cores(1, 1)
+    chatty = run("student", [worker(10, [(0.0, 1.0)], duty=0.1, cpu=5.0)], 6.0)
+    verdict = judge(rounds_of(chatty, reference=serial_run(), probe=(0.99,)), 1, one_core)
+    assert verdict[PARALLEL].passed is None and verdict[SPEEDUP].passed is None
+    assert verdict[OVERHEAD].passed is False and verdict[ONE_POOL].passed is True
