@@ -51,7 +51,7 @@ import shutil
 import statistics
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
@@ -717,7 +717,3 @@ def summary(verdict: Verdict) -> dict[str, Any]:
         "figures": {k: v for k, v in verdict.figures.items() if k != "busy_intervals"},
         "speedup": {k: v for k, v in verdict.speedup.items() if k != "series"},
     }
-
-
-def to_dict(run: Run) -> dict[str, Any]:
-    return asdict(run)
