@@ -454,19 +454,25 @@ def _check_parallel(run: Run | None, conc: float, duty: float, workers: int, cor
         return Check(PARALLEL, True, "passed",
                      f"{run.active(workers)} processes computed at the same time {figure}, "
                      f"{duty:.0%} of their time inside {kernel}", value, limit)
-    if conc >= need:
+    churn = len(others) > t.processes * workers + 1
+    if duty < t.duty:
         message = (f"your workers spent only {duty:.0%} of their working time inside "
                    f"{kernel} (expected at least {t.duty:.0%}): the rest went to passing "
                    f"{names.items} between processes one at a time {figure}. Give each task "
                    f"a chunk of {names.items}")
+    elif churn:
+        message = (f"the work was spread over {len(others)} short-lived worker processes, "
+                   f"and starting them took much of the time {figure}: a new pool for every "
+                   f"batch? Start one pool and give it all the work")
     elif len(others) == 1 and (main is None or main.calls < 0.25 * run.calls):
         message = (f"a single worker process did all the work: the others had nothing to "
                    f"do {figure}")
-    elif _outside_share(others, cpu_per_call) > 0.25:
+    elif _outside_share(others, cpu_per_call) > 0.15:
         outside = _outside_share(others, cpu_per_call)
         message = (f"your workers spent {outside:.0%} of their CPU time outside {kernel}, "
                    f"between tasks: receiving and unpickling the data each task was sent "
-                   f"{figure}. Send each task only the {names.items} it needs")
+                   f"{figure}. Give each task a chunk of {names.items}, and only the "
+                   f"{names.items} it needs")
     else:
         message = (f"your {run.active(workers)} workers ran one after another {figure}: "
                    f"submit all the tasks before waiting for any result")
@@ -485,10 +491,12 @@ def _in_workers(run: Run | None, workers: int, name: str, names: Names) -> Check
     if workers < 2:
         return Check(name, None, "not_judged",
                      "not judged: a single worker was asked for on this machine")
+    what = {OVERHEAD: "keeps its overhead low", ONE_POOL: "keeps one pool of workers"}
+    where = (f"all the {names.items} went through {names.kernel} in the calling process"
+             if share == 0 else f"only {share:.0%} of the {names.items} went through "
+             f"{names.kernel} in worker processes")
     return Check(name, False, "serial",
-                 f"only {share:.0%} of the {names.items} went through {names.kernel} in "
-                 f"worker processes: "
-                 f"this point is for how the work runs in parallel, and it did not",
+                 f"{where}: this point is for a parallel run that {what.get(name, 'works well')}",
                  share, 0.5)
 
 

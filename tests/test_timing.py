@@ -191,6 +191,7 @@ def test_serial_code_fails_every_parallelism_check():
     assert "calling process, one after another" in verdict[PARALLEL].message
     assert "1.00" in verdict[PARALLEL].message and "expected close to 2" in verdict[PARALLEL].message
     assert verdict[OVERHEAD].passed is False and verdict[ONE_POOL].passed is False
+    assert "in the calling process: this point is for a parallel run" in verdict[OVERHEAD].message
     assert verdict[SPEEDUP].passed is False  # free cores, healthy reference: it counts
 
 
@@ -232,6 +233,7 @@ def test_a_pool_per_batch_shows_as_many_processes():
     verdict = judge(rounds_of(batches), 2, TWO)
     assert verdict[ONE_POOL].passed is False
     assert "started 40 worker processes to run 2 workers" in verdict[ONE_POOL].message
+    assert "40 short-lived worker processes" in verdict[PARALLEL].message
 
 
 def test_a_busy_machine_never_counts_the_speedup():
