@@ -10,6 +10,7 @@ test, and at which schedule each bug was found, against the budget (the margin).
     python bench/run.py engine            # 10 gradings of each variant by default
     BENCH_RUNS=200 python bench/run.py engine
     BENCH_EXERCISES=race_counter,transfer_deadlock python bench/run.py engine
+    BENCH_JOBS=1 ...                      # one grading at a time
 """
 from __future__ import annotations
 
@@ -56,7 +57,8 @@ def grade_once(exercise: Exercise, folder: Path) -> tuple[set[str], float, dict[
 
 def run() -> None:
     runs = int(os.environ.get("BENCH_RUNS", "10"))
-    jobs = max(1, min(2, usable_cores().usable))
+    # BENCH_JOBS=1 leaves a core free for another benchmark running at the same time.
+    jobs = int(os.environ.get("BENCH_JOBS", "0")) or max(1, min(2, usable_cores().usable))
     catalog = load_catalog(ROOT / "exercises")
     print(f"{runs} gradings of each variant, {jobs} at a time, through the real grading path")
     print(f"{'exercise':18} {'variant':30} {'right':>9} {'s/grading':>10} {'found at (max)':>15}")
