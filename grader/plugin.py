@@ -463,7 +463,23 @@ def _outcome(item: pytest.Item) -> tuple[str, str, dict[str, Any], float]:
         # the two (a patched _pytest.runner, a replaced hook) made up the pass.
         return ("tampered", "pytest reported a pass for a test that never finished: pytest's "
                             "reporting was changed (by your code?)", {}, duration)
-    return "passed", "", {}, duration
+    note, details = _recorded(item)
+    return "passed", note, details, duration
+
+
+def _recorded(item: pytest.Item) -> tuple[str, dict[str, Any]]:
+    """What a passing test recorded with record_property for the report: its "note" (the
+    message shown beside the pass: what was measured, or why it was not judged), and its
+    "details" and "speedup" (figures, charts). Only those names; anything else stays out."""
+    note, details = "", {}
+    for name, value in getattr(item, "user_properties", ()):
+        if name == "note":
+            note = str(value)
+        elif name == "details" and isinstance(value, dict):
+            details.update(value)
+        elif name == "speedup" and isinstance(value, str):
+            details["speedup verdict"] = value
+    return _first_lines(note), details
 
 
 def describe(exc: BaseException, item: pytest.Item, when: str) -> tuple[str, str, dict[str, Any]]:

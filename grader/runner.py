@@ -90,7 +90,11 @@ def score(exercise: Exercise, run: SandboxRun) -> tuple[tuple[TestOutcome, ...],
         failed = [r for r in records if r.verdict != "passed"]
         duration = sum(r.duration for r in records)
         if not failed:
-            outcomes.append(_outcome(spec, "passed", "", duration=duration))
+            # What the test measured, when it recorded it (a parametrised test's cases
+            # each may: the last one that did speaks for the test).
+            said = [r for r in records if r.message or r.details]
+            outcomes.append(_outcome(spec, "passed", said[-1].message if said else "",
+                                     said[-1].details if said else None, duration))
         else:
             failing = failed[0]
             alike = len(failed) == len(records) and len({r.message for r in failed}) == 1

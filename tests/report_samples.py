@@ -47,10 +47,17 @@ SERIAL = dict(speedup={"workers": 2, "required": 1.5, "measured": 1.02,
                            {"label": "worker 1 (pid 480)", "calls": 0, "intervals": []}]}})
 
 
+# What a passing timing test measured: shown folded under the pass.
+PARALLEL = dict(speedup={"workers": 2, "required": 1.5, "measured": 1.91,
+                         "series": [{"workers": 1, "speedup": 1.0}, {"workers": 2, "speedup": 1.91}]},
+                figures={"processes seen": 3, "max at once": 2, "counted": True})
+
+
 def exercise(ex_id: str, failures: dict[str, tuple[str, str, dict]] | None = None,
-             status: str = "graded", message: str = "") -> ExerciseResult:
+             status: str = "graded", message: str = "",
+             passes: dict[str, tuple[str, dict]] | None = None) -> ExerciseResult:
     title, specs = EXERCISES[ex_id]
-    failures = failures or {}
+    failures, passes = failures or {}, passes or {}
     tests = []
     for name, test_title, points in specs:
         if status == "not_submitted":
@@ -59,7 +66,8 @@ def exercise(ex_id: str, failures: dict[str, tuple[str, str, dict]] | None = Non
             verdict, msg, details = failures[name]
             tests.append(TestOutcome(name, test_title, points, 0.0, verdict, msg, details, 0.4))
         else:
-            tests.append(TestOutcome(name, test_title, points, points, "passed", duration=0.2))
+            note, details = passes.get(name, ("", {}))
+            tests.append(TestOutcome(name, test_title, points, points, "passed", note, details, 0.2))
     return ExerciseResult(ex_id, title, sum(t.max_points for t in tests),
                           sum(t.points for t in tests), tuple(tests), status, message,
                           duration=1.5)
@@ -72,7 +80,9 @@ def demo_results() -> list[SubmissionResult]:
         return SubmissionResult(name, tuple(changed.get(i, ok[i]) for i in EXERCISES))
 
     return [
-        student("ada"),
+        student("ada", parallel_histogram=exercise("parallel_histogram", passes={
+            "test_runs_in_parallel": ("2.0 processes inside reconstruct() at once on average "
+                                      "with 2 workers", PARALLEL)})),
         student("boris", race_counter=exercise("race_counter", {
             "test_no_lost_updates": ("race", "lost 1,204 of 80,000 increments with 8 threads", RACE)})),
         student("chen", transfer_deadlock=exercise("transfer_deadlock", {

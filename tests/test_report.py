@@ -54,6 +54,19 @@ def test_passed_tests_are_one_line_each() -> None:
     assert "30 / 30 points" in text_of(html)
 
 
+def test_what_a_passing_test_measured_is_folded_under_it() -> None:
+    html = render_student(by_name("ada"))
+    folded = re.search(r'<details class="measured"><summary>(.*?)</summary>(.*?)</details>', html, re.S)
+    assert folded and "2.0 processes inside reconstruct() at once" in folded.group(1)
+    assert '<svg class="chart"' in folded.group(2) and "<th>measured</th><td>1.91</td>" in folded.group(2)
+    # Passing tests that recorded nothing stay one line.
+    assert html.count('<details class="measured">') == 1
+    assert outcome_text(by_name("ada").exercises[2].tests[1]).startswith(
+        "passed: 2.0 processes inside reconstruct()")
+    # The class page's speedup histogram counts passing students too.
+    assert "1.91" in render_class(demo_results())
+
+
 def test_deadlock_cycle_is_a_numbered_chain() -> None:
     html = render_student(by_name("chen"))
     assert re.search(r'<ol class="cycle">\s*<li>T1 holds account 1&#39;s lock', html)
@@ -159,7 +172,8 @@ def _relative_links(html: str) -> list[str]:
                     reason="chromium is not installed (make browser installs Debian's package)")
 @pytest.mark.parametrize("page, charts", [("index.html", 'class="chart histogram"'),
                                           ("boris/report.html", 'class="meter"'),
-                                          ("dana/report.html", 'class="chart timeline"')])
+                                          ("dana/report.html", 'class="chart timeline"'),
+                                          ("ada/report.html", 'class="measured"')])
 def test_pages_render_in_headless_chromium(tmp_path: Path, page: str, charts: str) -> None:
     out = tmp_path / "reports"
     _demo_reports(out)

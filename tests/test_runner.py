@@ -31,7 +31,7 @@ def test_a_good_file_earns_the_points_of_every_test_that_ran(fixture_catalog: Ca
     assert by_test(result) == {
         "test_add": (2.0, "passed", ""),
         "test_sub": (1.0, "passed", ""),
-        "test_given": (1.0, "passed", ""),
+        "test_given": (1.0, "passed", "double(21) gave 42"),  # its recorded note
         # declared in the yaml, absent from the hidden tests: failed, never passed
         "test_undefined": (0.0, "not_judged", "did not run: the hidden tests do not define it"),
     }
@@ -39,6 +39,8 @@ def test_a_good_file_earns_the_points_of_every_test_that_ran(fixture_catalog: Ca
     assert "hidden test test_extra is not in exercise.yaml; ignored" in result.message
     assert result.file_hash == hashlib.sha256(sub.files["basic.py"].read_bytes()).hexdigest()
     assert result.sandbox in ("bwrap", "plain") and result.duration > 0  # bwrap where it works
+    given = next(t for t in result.tests if t.name == "test_given")
+    assert given.details == {"figures": {"calls": 1}, "speedup verdict": "2.0x with 2 workers"}
 
 
 def test_a_parametrised_test_needs_every_case(fixture_catalog: Catalog) -> None:

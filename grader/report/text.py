@@ -144,7 +144,7 @@ def figures_text(value: Any) -> str:
 
 
 def details_text(details: dict[str, Any]) -> str:
-    """Every detail of a failed test as readable text, known keys first."""
+    """Every detail of a test as readable text, known keys first."""
     parts: list[str] = []
     if "cycle" in details:
         parts.append("Deadlock cycle:\n" + _indent(cycle_text(details["cycle"])))
@@ -164,7 +164,11 @@ def details_text(details: dict[str, Any]) -> str:
 def outcome_text(outcome: TestOutcome) -> str:
     """One test's message and details: what a student reads when it failed."""
     if outcome.passed:
-        return outcome.message or "passed"
+        # A pass may carry what was measured (a timing test's figures, or why it was not
+        # judged): the student sees that too.
+        head = f"passed: {outcome.message}" if outcome.message else "passed"
+        extra = details_text(outcome.details)
+        return f"{head}\n\n{extra}" if extra else head
     head = f"{verdict_words(outcome.verdict)}: {outcome.message}" if outcome.message \
         else verdict_words(outcome.verdict)
     extra = details_text(outcome.details)
