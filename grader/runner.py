@@ -6,8 +6,11 @@ ExerciseResult with status "error", so one bad job never stops a class run.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
+import os
+import shlex
 import time
 import traceback
 from pathlib import Path
@@ -17,7 +20,7 @@ from grader.catalog import Exercise
 from grader.isolation import sandbox_mode
 from grader.model import ExerciseResult, SubmissionResult, TestOutcome, TestSpec
 from grader.sandbox import Cancelled, SandboxRun, TestRecord, run_hidden_tests
-from grader.submissions import Submission
+from grader.submissions import Submission, unpacked
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +39,7 @@ def grade_exercise(submission: Submission, exercise: Exercise, *,
         file_hash = hash_files(files)
         run = run_hidden_tests(exercise, files, replay_seed=replay_seed)
         tests, warnings = score(exercise, run)
+        tests = tuple(_with_replay_path(t, submission, exercise) for t in tests)
         message = "; ".join([*run.notes, *warnings])
         if run.processes > 1:
             message = "; ".join(filter(None, [message, f"the tests ran in {run.processes} processes "
@@ -51,6 +55,30 @@ def grade_exercise(submission: Submission, exercise: Exercise, *,
         tests = tuple(_outcome(spec, "not_judged", problem) for spec in exercise.tests)
         return _result(exercise, tests, status="error", message=problem,
                        duration=time.monotonic() - started, sandbox=sandbox_mode())
+
+
+def _with_replay_path(outcome: TestOutcome, submission: Submission, exercise: Exercise) -> TestOutcome:
+    """The engine writes a replay command in the test process, which sees only a staged
+    copy: name the submission's own folder (and the exercise) so the command can be pasted."""
+    replay = outcome.details.get("replay")
+    if not isinstance(replay, str) or "<your folder>" not in replay and "<exercise>" not in replay:
+        return outcome
+    replay = replay.replace("<your folder>", replay_location(submission)).replace("<exercise>", exercise.id)
+    return dataclasses.replace(outcome, details={**outcome.details, "replay": replay})
+
+
+def replay_location(submission: Submission) -> str:
+    """The submission's folder as a shell word, relative to where the grader runs when that
+    is shorter; an archive unpacked into a temporary folder has no lasting path, so there
+    the student's name stands in."""
+    root = Path(submission.root)
+    if unpacked(root):
+        return f"<{submission.student}'s folder>"
+    try:
+        relative = os.path.relpath(root)
+    except ValueError:  # another drive
+        relative = str(root)
+    return shlex.quote(relative if not relative.startswith("..") else str(root))
 
 
 def grade_submission(submission: Submission, exercises: Iterable[Exercise], *,

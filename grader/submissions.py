@@ -161,6 +161,11 @@ def _staging_dir() -> Path:
     return Path(tempfile.mkdtemp(dir=_staging_root))
 
 
+def unpacked(path: Path) -> bool:
+    """Whether PATH lies in a folder an archive was unpacked to (gone when the grader exits)."""
+    return _staging_root is not None and Path(path).resolve().is_relative_to(_staging_root.resolve())
+
+
 def _extract(archive: Path, dest: Path, depth: int) -> Path:
     """Unpack ARCHIVE into DEST, refusing anything that would escape DEST or is too big."""
     try:

@@ -94,3 +94,24 @@ def test_grade_submission_and_json_round_trip(fixture_catalog: Catalog) -> None:
     assert result.exercise("zoo").status == "not_submitted"  # type: ignore[union-attr]
     again = SubmissionResult.from_dict(json.loads(json.dumps(result.to_dict())))
     assert again == result
+
+
+def test_replay_commands_name_the_submissions_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from grader.model import TestOutcome
+    from grader.submissions import Submission
+    folder = tmp_path / "class" / "bo b"
+    folder.mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    outcome = TestOutcome("test_x", "x", 1.0, 0.0, "race", "lost", {
+        "replay": "python -m grader replay <your folder> <exercise> test_x --seed 7"})
+    sub = Submission("bo b", {}, folder)
+
+    class Ex:
+        id = "race_counter"
+    named = runner._with_replay_path(outcome, sub, Ex())
+    assert named.details["replay"] == "python -m grader replay 'class/bo b' race_counter test_x --seed 7"
+    # A folder outside the working directory keeps its absolute path.
+    monkeypatch.chdir(tmp_path / "class" / "bo b")
+    other = Submission("carl", {}, tmp_path / "elsewhere")
+    assert f"replay {tmp_path / 'elsewhere'} race_counter" in \
+        runner._with_replay_path(outcome, other, Ex()).details["replay"]
