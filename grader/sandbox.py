@@ -41,6 +41,7 @@ from typing import Any, Mapping
 
 from grader import plugin
 from grader.catalog import Exercise
+from grader.cores import CORES_ENV
 from grader.isolation import (ENV_RUN_TOKEN, become_subreaper, bwrap_command, exit_status,
                               kill_everything, sandbox_mode, track)
 from grader.isolation import live as _live
@@ -401,6 +402,9 @@ class _Run:
         })
         if self.replay_seed is not None:
             env[plugin.ENV_REPLAY_SEED] = str(self.replay_seed)
+        # The instructor's cap on usable cores is for the timing tests, which run here.
+        if os.environ.get(CORES_ENV, "").strip():
+            env[CORES_ENV] = os.environ[CORES_ENV].strip()
         return env
 
 

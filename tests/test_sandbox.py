@@ -232,3 +232,18 @@ def test_concurrent_runs_leave_each_other_alone(fixture_catalog: Catalog) -> Non
         runs = list(pool.map(lambda _: run_basic(exercise, "good"), range(8)))
     for found in runs:
         assert {r.verdict for r in found.values()} == {"passed"}, {n: r.message for n, r in found.items()}
+
+
+def test_the_cores_cap_reaches_the_test_process_and_nothing_else_of_the_graders(
+        fixture_catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # GRADER_CORES caps the cores the timing tests may count on; they run in the child.
+    monkeypatch.setenv("GRADER_CORES", "3")
+    monkeypatch.setenv("GRADER_SOMETHING_ELSE", "x")
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-x")
+    run = sandbox._Run(fixture_catalog.get("basic"), tmp_path, tmp_path, None)
+    try:
+        env = run._env("3:4", "token")
+    finally:
+        run.output.close()
+    assert env["GRADER_CORES"] == "3"
+    assert "GRADER_SOMETHING_ELSE" not in env and "PYTEST_ADDOPTS" not in env
