@@ -69,6 +69,24 @@ def _is_grader_object(obj: Any) -> bool:
     return type(obj).__module__.startswith("grader.")
 
 
+def _variable_name(value: Any) -> str | None:
+    """The student's name for a list of locks: the variable a closure shares it through
+    (`forks` in `def philosopher(i): ... forks[i]`), a module global or an attribute."""
+    for ref in gc.get_referrers(value):
+        if type(ref).__name__ == "cell":
+            for func in gc.get_referrers(ref):
+                if isinstance(func, tuple):  # a __closure__: find its function
+                    for f in gc.get_referrers(func):
+                        code = getattr(f, "__code__", None)
+                        if code is not None and getattr(f, "__closure__", None) is func:
+                            return code.co_freevars[func.index(ref)]
+        elif isinstance(ref, dict) and not _is_grader_object(ref):
+            name = next((k for k, v in ref.items() if v is value), None)
+            if isinstance(name, str) and not name.startswith("_"):
+                return name
+    return None
+
+
 def name_lock(sched: Scheduler, lock: Any) -> str:
     """The student's name for a lock: a label the test gave, or where it is stored
     (an attribute of an object, a module global, an item of a list), else where made."""
@@ -86,7 +104,7 @@ def name_lock(sched: Scheduler, lock: Any) -> str:
 
 def _find_name(sched: Scheduler, lock: Any) -> str:
     kind = type(lock).__name__
-    internal_lists = [t.held for t in sched.tasks]
+    internal_lists = [t.held for t in sched.tasks] + [sched._keep]
     candidates: list[tuple[int, str]] = []
     for ref in gc.get_referrers(lock):
         if isinstance(ref, (ModuleType, tuple, FrameType)) or _is_grader_object(ref):
@@ -108,7 +126,9 @@ def _find_name(sched: Scheduler, lock: Any) -> str:
                 continue
             index = next((i for i, v in enumerate(ref) if v is lock), None)
             if index is not None:
-                candidates.append((2, f"{kind.lower()} [{index}] of a list"))
+                owner = _variable_name(ref)
+                candidates.append((1, f"{owner}[{index}]") if owner else
+                                  (2, f"{kind.lower()} [{index}] of a list"))
         elif hasattr(ref, "__dict__") and not isinstance(ref, type):
             try:
                 attr = next((k for k, v in vars(ref).items() if v is lock), None)
@@ -337,7 +357,7 @@ def _lost_update(steps: list[dict[str, Any]]) -> tuple[int, int, str, str, str] 
 # ---- potential deadlocks: lock-order inversions -----------------------------------
 
 
-def describe_lock_cycle(sched: Scheduler, locks: list[Any]) -> str:
+def describe_lock_cycle(sched: Scheduler, locks: tuple[Any, ...]) -> str:
     """locks[0] -> locks[1] -> ... -> locks[0], each edge taken by some thread somewhere."""
     names = [name_lock(sched, lock) for lock in locks]
     steps = []

@@ -103,6 +103,7 @@ class Exploration:
     lock_order_cycles: list[str] = field(default_factory=list)
     leftover_threads: list[str] = field(default_factory=list)
     cut_short: bool = False  # the seconds budget ended before the list of seeds
+    stressed: bool = False  # real threads under forced preemption, not controlled schedules
 
     @property
     def ok(self) -> bool:
@@ -139,6 +140,7 @@ class Engine:
         self.strategy = strategy
         self.max_steps = max_steps
         self.schedule_timeout = schedule_timeout
+        self.explorations: list[Exploration] = []  # every explore/stress call, in order
 
     @classmethod
     def for_test(cls, test: str, exercise: Any) -> "Engine":
@@ -182,6 +184,7 @@ class Engine:
                     break
         result.seconds = time.perf_counter() - start
         self._replay_commands(result)
+        self.explorations.append(result)
         return result
 
     def stress(self, scenario: Callable[[Any], Any], *, runs: int = 20, timeout: float = 5.0,
@@ -203,7 +206,36 @@ class Engine:
                 if stop_at_first or failure.verdict == "timeout":
                     break  # a hung run leaves threads behind: do not pile up more
         result.seconds = time.perf_counter() - start
+        result.stressed = True
+        self.explorations.append(result)
         return result
+
+    def summary(self) -> tuple[str, dict[str, Any]] | None:
+        """For a test that passed: what was explored (a note and figures for the report),
+        and the first lock-order inversion seen, a hint (ordering locks one way everywhere
+        cannot deadlock; taking them in both orders can, even if no run here did)."""
+        if not self.explorations:
+            return None
+        schedules = sum(e.schedules for e in self.explorations)
+        cycles = [c for e in self.explorations for c in e.lock_order_cycles]
+        if schedules == 1 and not cycles and not os.environ.get(REPLAY_ENV):
+            return None  # one schedule of one thread: nothing worth telling
+        seconds = sum(e.seconds for e in self.explorations)
+        stressed = any(e.stressed for e in self.explorations)
+        one = schedules == 1
+        kind = (f"run{'' if one else 's'} on real threads under forced preemption" if stressed
+                else f"interleaving{'' if one else 's'} (schedule{'' if one else 's'}) of your threads")
+        note = f"no failure in {schedules:,} {kind}"
+        details: dict[str, Any] = {"engine": {
+            "schedules": schedules, "seconds": round(seconds, 3),
+            "ms per schedule": round(1000 * seconds / max(1, schedules), 2),
+            "steps (bytecodes and lock operations)": sum(e.steps for e in self.explorations)}}
+        if any(e.cut_short for e in self.explorations):
+            details["engine"]["budget"] = "the time budget ended before every planned schedule ran"
+        if cycles:
+            note += "; but locks were taken in opposite orders, which can deadlock (see below)"
+            details["potential deadlock (a hint, not graded here)"] = cycles[0]
+        return note, details
 
     def _replay_commands(self, result: Exploration) -> None:
         for failed in result.failures:

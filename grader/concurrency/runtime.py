@@ -324,13 +324,15 @@ class Scheduler:
                     path = self._lock_path(lock, held)
                     if path is not None and self.describe_inversions:  # named while alive
                         self.describe_inversions = False
-                        self.inversions.append(describe_lock_cycle(self, [held, *path[:-1]]))
+                        # A tuple: a list holding the locks would be a candidate name
+                        # for them ("lock [0] of a list") while they are named.
+                        self.inversions.append(describe_lock_cycle(self, (held, *path[:-1])))
         task.held.append(lock)
         holders = sum(1 for t in self.tasks if t.held)
         if holders > self.max_holders:
             self.max_holders = holders
 
-    def _lock_path(self, start: Any, goal: Any) -> list[Any] | None:
+    def _lock_path(self, start: Any, goal: Any) -> tuple[Any, ...] | None:
         """Locks start .. goal following lock-order edges, if goal is reachable."""
         successors: dict[int, list[Any]] = {}
         for a, b in self.lock_order:
@@ -339,7 +341,7 @@ class Scheduler:
         while stack:
             path = stack.pop()
             if path[-1] is goal:
-                return path
+                return tuple(path)
             for nxt in successors.get(id(path[-1]), ()):
                 if id(nxt) not in seen:
                     seen.add(id(nxt))
