@@ -45,14 +45,18 @@ def variants(exercise: Exercise) -> list[tuple[str, Path, set[str] | None]]:
     return found
 
 
-def grade_once(exercise: Exercise, folder: Path) -> tuple[set[str], float, dict[str, float], list[int]]:
+def grade_once(exercise: Exercise, folder: Path) -> tuple[set[str], float, dict[str, float], list[int],
+                                                         dict[str, tuple[int, float]]]:
     files = {name: folder / name for name in exercise.files}
     result = grade_exercise(Submission(folder.name, files, folder), exercise)
     failed = {t.name for t in result.tests if not t.passed}
     durations = {t.name: t.duration for t in result.tests}
     found_at = [int(t.details["found_at_schedule"]) for t in result.tests
                 if not t.passed and "found_at_schedule" in t.details]
-    return failed, result.duration, durations, found_at
+    # What the engine explored in each passing test: (schedules, ms per schedule).
+    explored = {t.name: (int(t.details["engine"]["schedules"]), float(t.details["engine"]["ms per schedule"]))
+                for t in result.tests if t.passed and isinstance(t.details.get("engine"), dict)}
+    return failed, result.duration, durations, found_at, explored
 
 
 def run() -> None:
@@ -71,6 +75,8 @@ def run() -> None:
         if (only and exercise.id not in only) or (not only and exercise.mode != "threads"):
             continue
         per_test: dict[str, list[float]] = {}
+        per_schedule: dict[str, list[float]] = {}
+        schedules: dict[str, int] = {}
         for name, folder, expected in variants(exercise):
             # An exercise that measures time is graded alone, as the grader itself does.
             with ThreadPoolExecutor(1 if exercise.timing else jobs) as pool:
@@ -84,12 +90,17 @@ def run() -> None:
             budget = f"{found}/{exercise.schedules}" if found is not None else "-"
             print(f"{exercise.id:18} {name:30} {right:>4}/{runs:<4} {seconds:>10.2f} {budget:>15}")
             if name == "reference":
-                for _, _, durations, _ in outcomes:
+                for _, _, durations, _, explored in outcomes:
                     for test, d in durations.items():
                         per_test.setdefault(test, []).append(d)
+                    for test, (count, ms) in explored.items():
+                        per_schedule.setdefault(test, []).append(ms)
+                        schedules[test] = count
         for test, values in per_test.items():
+            engine = (f", {schedules[test]} schedules at a median {statistics.median(per_schedule[test]):.1f} ms"
+                      if test in per_schedule else "")
             print(f"    reference {test}: median {statistics.median(values):.2f} s, "
-                  f"max {max(values):.2f} s")
+                  f"max {max(values):.2f} s{engine}")
     print(f"right verdicts: {totals[0]} of {totals[1]} gradings")
 
 
