@@ -94,7 +94,9 @@ def bwrap_command(command: list[str], staged: Path, student_files: Iterable[Path
     staged = staged.resolve()
     needed = [Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), GRADER_DIR,
               Path(os.path.realpath(sys.executable)).parent, staged]
-    hide = [REPO_ROOT]
+    # The repository (solutions, hidden tests) is hidden; installed as a package (the
+    # students' bundle) the folder above grader/ is site-packages, which the run needs.
+    hide = [] if any(_inside(REPO_ROOT, n) for n in needed[:2]) else [REPO_ROOT]
     # The folder of the class being graded (class/alice/counter.py -> class/): other
     # students' files are no business of this one. Never a folder the run itself needs.
     for file in student_files:
@@ -109,8 +111,11 @@ def bwrap_command(command: list[str], staged: Path, student_files: Iterable[Path
             "--die-with-parent"]
     for folder in dict.fromkeys(hide):
         args += ["--tmpfs", str(folder)]
-    for path in needed[:-1]:  # mounted back read-only where a hidden folder covered them
-        if any(_inside(path, folder) for folder in hide) and path.exists():
+    # Mounted back read-only where a hidden folder or the private /tmp covered them (a
+    # student may well unpack the bundle, .venv and all, under /tmp).
+    covered = [Path("/tmp").resolve(), *hide]
+    for path in needed[:-1]:
+        if any(_inside(path, folder) for folder in covered) and path.exists():
             args += ["--ro-bind", str(path), str(path)]
     args += ["--bind", str(staged), str(staged), "--chdir", str(staged), "--", *command]
     return args

@@ -168,6 +168,8 @@ def check(bundle: Path, ids: Sequence[str] | None = None, *, verbose: bool = Fal
             mark = "PASS" if record.verdict == "passed" else "FAIL"
             passed += record.verdict == "passed"
             print(f"  {mark}  {record.test}", file=out)
+            if record.verdict == "passed" and record.message:
+                print(_indent(record.message, 8), file=out)  # what was tried or measured
             if record.verdict != "passed":
                 print(_indent(f"{verdict_words(record.verdict)}: {record.message}", 8), file=out)
                 # A replay command names the grader's hidden tests: no use here.

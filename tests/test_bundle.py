@@ -166,3 +166,25 @@ class Counter:
 '''
     assert significant_lines(text) == {"class Counter:", "def increment(self, n):",
                                        "with self._lock:", "self._value += n"}
+
+
+# ---------------------------------------------------------------- as a student runs it
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_check_in_the_bundle_as_a_student_runs_it(bundle: Path, tmp_path: Path) -> None:
+    """`make check` in a fresh copy: creates .venv, installs the runtime as a package (not
+    the repository's editable grader) and runs the public tests isolated as the grader
+    would. Installed, the folder above grader/ is site-packages: the sandbox must not hide
+    it the way it hides the repository."""
+    import subprocess
+    import sys
+    student = copy_of(bundle, tmp_path)
+    make = ["make", "-C", str(student), "check", "EXERCISE=race_counter", f"PYTHON={sys.executable}"]
+    stub = subprocess.run(make, capture_output=True, text=True, timeout=600)
+    assert stub.returncode != 0, stub.stdout + stub.stderr
+    assert "FAIL  test_threads_lose_no_increment" in stub.stdout, stub.stdout + stub.stderr
+    assert "could not run" not in stub.stdout and "No module named" not in stub.stdout
+    shutil.copy(REPO / "solutions" / "race_counter" / "counter.py", student / "race_counter")
+    solved = subprocess.run(make, capture_output=True, text=True, timeout=600)
+    assert solved.returncode == 0, solved.stdout + solved.stderr
+    assert "4 of 4 public tests passed" in solved.stdout

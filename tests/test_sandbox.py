@@ -247,3 +247,22 @@ def test_the_cores_cap_reaches_the_test_process_and_nothing_else_of_the_graders(
         run.output.close()
     assert env["GRADER_CORES"] == "3"
     assert "GRADER_SOMETHING_ELSE" not in env and "PYTEST_ADDOPTS" not in env
+
+
+def _tmpfs_folders(args: list[str]) -> list[str]:
+    return [args[i + 1] for i, a in enumerate(args) if a == "--tmpfs"]
+
+
+def test_bwrap_hides_the_repository_but_not_an_installed_grader(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from grader import isolation
+    args = isolation.bwrap_command(["true"], tmp_path, [])
+    assert str(isolation.REPO_ROOT) in _tmpfs_folders(args)
+    # Installed as a package (the students' bundle), the folder above grader/ is
+    # site-packages, inside the interpreter's prefix: hiding it would hide pytest.
+    site_packages = Path(sys.prefix).resolve() / "lib" / "site-packages"
+    monkeypatch.setattr(isolation, "REPO_ROOT", site_packages)
+    args = isolation.bwrap_command(["true"], tmp_path, [])
+    assert str(site_packages) not in _tmpfs_folders(args)
