@@ -102,7 +102,7 @@ def test_readers_share(student, engine, exercise):
           verdict="serial", most_readers_at_once=most)
 
 
-def test_writer_not_starved(student, engine, exercise):
+def test_writer_not_starved(student, engine, exercise, record_property):
     """A writer waiting behind a steady stream of readers gets in."""
     stream = exercise.params["stream"]
     # Reader 0 reads from 0 to 2 ms; the writer arrives at 1 ms and must wait for it.
@@ -119,9 +119,10 @@ def test_writer_not_starved(student, engine, exercise):
           "(reader preference: writers can starve). Once a writer waits, readers arriving "
           "after it should wait for it",
           verdict="starvation", overtakes_per_schedule=overtakes)
+    _record_overtakes(record_property, "the writer", "reader", overtakes)
 
 
-def test_reader_not_starved(student, engine, exercise):
+def test_reader_not_starved(student, engine, exercise, record_property):
     """A reader waiting behind a steady stream of writers gets in."""
     stream = exercise.params["stream"]
     # Writer 0 writes from 0 to 2 ms; the reader arrives at 1 ms and must wait for it.
@@ -137,6 +138,18 @@ def test_reader_not_starved(student, engine, exercise):
           "went in before the reader (writer preference: readers can starve). A reader waiting "
           "when a writer leaves should get in before writers that arrived after it",
           verdict="starvation", overtakes_per_schedule=overtakes)
+    _record_overtakes(record_property, "the reader", "writer", overtakes)
+
+
+def _record_overtakes(record_property, waiting, stream, overtakes):
+    """A passing starvation test says how long the waiting thread waited, in turns."""
+    tried = plural(len(overtakes), "schedule")
+    record_property("note", f"no {stream} arriving after {waiting} went in before it, on any of the {tried}"
+                    if max(overtakes) == 0 else
+                    f"at most {plural(max(overtakes), stream)} arriving after {waiting} went in "
+                    f"before it (fewest: {min(overtakes)}), over the {tried}")
+    record_property("details", {"figures": {f"{stream}s that went in before {waiting} (max)": max(overtakes),
+                                            "schedules": len(overtakes)}})
 
 
 # What the tests share: the room the test keeps track of, and the timelines of visitors.
