@@ -54,8 +54,9 @@ def grade_once(exercise: Exercise, folder: Path) -> tuple[set[str], float, dict[
     found_at = [int(t.details["found_at_schedule"]) for t in result.tests
                 if not t.passed and "found_at_schedule" in t.details]
     # What the engine explored in each passing test: (schedules, ms per schedule).
-    explored = {t.name: (int(t.details["engine"]["schedules"]), float(t.details["engine"]["ms per schedule"]))
-                for t in result.tests if t.passed and isinstance(t.details.get("engine"), dict)}
+    explored = {t.name: (int(t.details["figures"]["schedules"]), float(t.details["figures"]["ms per schedule"]))
+                for t in result.tests
+                if t.passed and "ms per schedule" in (t.details.get("figures") or {})}
     return failed, result.duration, durations, found_at, explored
 
 

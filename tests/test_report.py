@@ -67,6 +67,18 @@ def test_what_a_passing_test_measured_is_folded_under_it() -> None:
     assert "1.91" in render_class(demo_results())
 
 
+def test_one_measurement_judged_by_several_tests_is_shown_once() -> None:
+    from dataclasses import replace
+
+    from report_samples import PARALLEL
+    ada = by_name("ada")
+    histogram = ada.exercises[2]
+    shared = [replace(t, message=f"note {i}", details=PARALLEL) for i, t in enumerate(histogram.tests)]
+    html = render_student(SubmissionResult("ada", (replace(histogram, tests=tuple(shared)),)))
+    assert html.count('<details class="measured">') == 1
+    assert html.count("the same measurement as") == len(shared) - 1 and "note 1" in html
+
+
 def test_deadlock_cycle_is_a_numbered_chain() -> None:
     html = render_student(by_name("chen"))
     assert re.search(r'<ol class="cycle">\s*<li>T1 holds account 1&#39;s lock', html)

@@ -226,12 +226,12 @@ class Engine:
         kind = (f"run{'' if one else 's'} on real threads under forced preemption" if stressed
                 else f"interleaving{'' if one else 's'} (schedule{'' if one else 's'}) of your threads")
         note = f"no failure in {schedules:,} {kind}"
-        details: dict[str, Any] = {"engine": {
+        details: dict[str, Any] = {"figures": {
             "schedules": schedules, "seconds": round(seconds, 3),
             "ms per schedule": round(1000 * seconds / max(1, schedules), 2),
             "steps (bytecodes and lock operations)": sum(e.steps for e in self.explorations)}}
         if any(e.cut_short for e in self.explorations):
-            details["engine"]["budget"] = "the time budget ended before every planned schedule ran"
+            details["figures"]["budget"] = "the time budget ended before every planned schedule ran"
         if cycles:
             note += "; but locks were taken in opposite orders, which can deadlock (see below)"
             details["potential deadlock (a hint, not graded here)"] = cycles[0]

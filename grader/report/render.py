@@ -6,6 +6,7 @@ Everything a template shows is prepared here as plain values; templates only lay
 """
 from __future__ import annotations
 
+import json
 import math
 import multiprocessing
 import os
@@ -155,10 +156,22 @@ def _step(step: dict[str, Any]) -> dict[str, str]:
             "note": str(step.get("note") or "")}
 
 
-def _test_view(t: TestOutcome) -> dict[str, Any]:
-    # A passing test's details are what it measured (figures, a speedup chart): shown
-    # folded under the pass, so a student sees the figures that earned the points.
-    return {"t": t, "blocks": detail_blocks(t.details)}
+def _test_views(tests: Sequence[TestOutcome]) -> list[dict[str, Any]]:
+    """A passing test's details are what it measured (figures, a speedup chart): shown
+    folded under the pass, so a student sees the figures that earned the points. Tests
+    that judged one shared measurement show it once, under the first of them."""
+    views, shown = [], {}
+    for t in tests:
+        # The measurement itself, without what one test concluded from it.
+        measured = {k: v for k, v in t.details.items() if k != "speedup verdict"}
+        key = json.dumps(measured, sort_keys=True, default=str) if t.passed and measured else None
+        if key is not None and key in shown:
+            views.append({"t": t, "blocks": [], "same_as": shown[key]})
+            continue
+        if key is not None:
+            shown[key] = t.title
+        views.append({"t": t, "blocks": detail_blocks(t.details), "same_as": None})
+    return views
 
 
 def _exercise_view(ex: ExerciseResult) -> dict[str, Any]:
@@ -166,7 +179,7 @@ def _exercise_view(ex: ExerciseResult) -> dict[str, Any]:
         "ex": ex,
         "fraction": ex.points / ex.max_points if ex.max_points else 0.0,
         "passed": sum(t.passed for t in ex.tests),
-        "tests": [_test_view(t) for t in ex.tests],
+        "tests": _test_views(ex.tests),
         "failures": failure_words(ex),
     }
 
