@@ -224,19 +224,22 @@ def speedup_view(results: Sequence[SubmissionResult], ids: Sequence[str]) -> lis
     One figure per student and exercise: its tests share one measurement."""
     views = []
     for ex_id in ids:
-        values = []
+        values, counted = [], 0
         for r in results:
             ex = r.exercise(ex_id)
-            found = (measured_speedup(t.details) for t in ex.tests) if ex else ()
-            value = next((v for v in found if v is not None), None)
+            found = ((measured_speedup(t.details), t.details) for t in ex.tests) if ex else ()
+            value, details = next(((v, d) for v, d in found if v is not None), (None, {}))
             if value is not None:
                 values.append(value)
+                speedup = details.get("speedup")
+                # Counted unless the measurement says the machine was busy.
+                counted += not (isinstance(speedup, dict) and speedup.get("counted") is False)
         if not values:
             continue
         # Quarter steps up to a whole number of times at least 2x: 1x (serial) sits on a
         # bin edge, so serial and parallel solutions land in clearly different bars.
         top = max(2, math.ceil(max(values)))
-        views.append({"exercise": ex_id, "count": len(values), **_stats(values),
+        views.append({"exercise": ex_id, "count": len(values), "counted": counted, **_stats(values),
                       "low": min(values), "high": max(values),
                       "chart": svg.histogram(values, top, bins=min(4 * top, 24),
                                              label=f"measured speedups on {ex_id}")})
