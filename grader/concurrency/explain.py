@@ -80,7 +80,7 @@ def _variable_name(value: Any) -> str | None:
                         code = getattr(f, "__code__", None)
                         if code is not None and getattr(f, "__closure__", None) is func:
                             return code.co_freevars[func.index(ref)]
-        elif isinstance(ref, dict) and not _is_grader_object(ref):
+        elif isinstance(ref, dict):  # module globals or an object's __dict__
             name = next((k for k, v in ref.items() if v is value), None)
             if isinstance(name, str) and not name.startswith("_"):
                 return name
