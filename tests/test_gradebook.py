@@ -155,21 +155,32 @@ def _grade(klass: Path, out: Path) -> list[str]:
             str(FIXTURES / "exercises"), "--exercise", "basic", "--out", str(out), "--jobs", "1"]
 
 
-def test_a_killed_run_loses_nothing_and_the_next_grades_only_the_rest(tmp_path: Path) -> None:
-    students = [f"s{i:02}" for i in range(6)]
+def _class_of_good_students(tmp_path: Path, count: int = 6) -> tuple[list[str], Path]:
+    """A class folder of COUNT students who all hand in the fixture's good file."""
+    students = [f"s{i:02}" for i in range(count)]
     klass = tmp_path / "class"
     for s in students:
         (klass / s).mkdir(parents=True)
         shutil.copy(FIXTURES / "students" / "basic" / "good" / "basic.py", klass / s)
+    return students, klass
+
+
+def _wait_for_stored_results(proc: subprocess.Popen, book: Path, count: int) -> None:
+    """Until the running grader has committed COUNT results; it must still be running."""
+    deadline = time.monotonic() + 120
+    while _stored(book) < count and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run ended before it could be stopped"
+
+
+def test_a_killed_run_loses_nothing_and_the_next_grades_only_the_rest(tmp_path: Path) -> None:
+    students, klass = _class_of_good_students(tmp_path)
     out = tmp_path / "out"
     book = out / "gradebook.sqlite"
     proc = subprocess.Popen(_grade(klass, out), cwd=REPO, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 120
-        while _stored(book) < 2 and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert proc.poll() is None, "the run ended before it could be killed"
+        _wait_for_stored_results(proc, book, 2)
         # The test processes it started, to clean up after the kill (they are ours).
         children = psutil.Process(proc.pid).children(recursive=True)
         os.kill(proc.pid, signal.SIGKILL)
@@ -203,20 +214,13 @@ def test_a_killed_run_loses_nothing_and_the_next_grades_only_the_rest(tmp_path: 
 
 
 def test_sigterm_stops_cleanly_keeping_and_publishing_what_finished(tmp_path: Path) -> None:
-    students = [f"s{i:02}" for i in range(6)]
-    klass = tmp_path / "class"
-    for s in students:
-        (klass / s).mkdir(parents=True)
-        shutil.copy(FIXTURES / "students" / "basic" / "good" / "basic.py", klass / s)
+    students, klass = _class_of_good_students(tmp_path)
     out = tmp_path / "out"
     book = out / "gradebook.sqlite"
     proc = subprocess.Popen(_grade(klass, out), cwd=REPO, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 120
-        while _stored(book) < 2 and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert proc.poll() is None, "the run ended before it could be stopped"
+        _wait_for_stored_results(proc, book, 2)
         descendants = psutil.Process(proc.pid).children(recursive=True)
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=60)
