@@ -27,6 +27,11 @@ VERDICTS = {
     "tampered": "tampered with the tests",
 }
 
+# The key under which a passing test's one-line speedup verdict (recorded with
+# record_property("speedup", ...)) sits in its details: what that test concluded, not part
+# of the measurement several tests may share.
+SPEEDUP_VERDICT = "speedup verdict"
+
 
 @dataclass(frozen=True)
 class TestSpec:

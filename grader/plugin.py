@@ -45,7 +45,7 @@ from typing import Any, Iterator
 import pytest
 
 from grader.catalog import Exercise, load_exercise
-from grader.model import TestSpec
+from grader.model import SPEEDUP_VERDICT, TestSpec
 from grader.testing import Failure, StudentImportError
 
 ENV_EXERCISE = "GRADER_EXERCISE"  # the Exercise as JSON, so in-memory overrides reach the child
@@ -486,7 +486,7 @@ def _recorded(item: pytest.Item) -> tuple[str, dict[str, Any]]:
         elif name == "details" and isinstance(value, dict):
             details.update(value)
         elif name == "speedup" and isinstance(value, str):
-            details["speedup verdict"] = value
+            details[SPEEDUP_VERDICT] = value
     return _first_lines(note), details
 
 

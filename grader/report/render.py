@@ -24,7 +24,7 @@ from markupsafe import Markup
 
 import grader
 from grader.exports import exercise_ids, failure_words, student_dir
-from grader.model import ExerciseResult, SubmissionResult, TestOutcome
+from grader.model import SPEEDUP_VERDICT, ExerciseResult, SubmissionResult, TestOutcome
 from grader.report import svg
 from grader.report.text import (KNOWN_KEYS, busy_timeline, number, scalar_figures,
                                 show_value, speedup_series, trace_steps, verdict_words)
@@ -164,7 +164,7 @@ def _test_views(tests: Sequence[TestOutcome]) -> list[dict[str, Any]]:
     views, shown = [], {}
     for t in tests:
         # The measurement itself, without what one test concluded from it.
-        measured = {k: v for k, v in t.details.items() if k != "speedup verdict"}
+        measured = {k: v for k, v in t.details.items() if k != SPEEDUP_VERDICT}
         key = json.dumps(measured, sort_keys=True, default=str) if t.passed and measured else None
         if key is not None and key in shown:
             views.append({"t": t, "blocks": [], "same_as": shown[key]})
