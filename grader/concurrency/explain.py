@@ -229,11 +229,29 @@ def describe_exception(sched: Scheduler, task: Task, exc: BaseException) -> Sche
     return ScheduleFailure("error", f"{who} raised {text}{where}", {"trace": interleaving(sched)})
 
 
+def loop_site(sched: Scheduler, task: Task) -> str:
+    """The student's line `task` ran most often in the recent trace: the heart of a loop.
+
+    The line where a step budget happened to run out moves with each Python version's
+    bytecode layout (a `while ...: pass` compiles differently from 3.12 on); the line run
+    most often does not."""
+    counts: dict[tuple[str, int], int] = {}
+    for tid, code, _lasti, lineno in sched.trace:
+        if tid == task.tid and hasattr(code, "co_filename") and code.co_filename in sched.files \
+                and lineno is not None:
+            key = (code.co_filename, lineno)
+            counts[key] = counts.get(key, 0) + 1
+    if not counts:
+        return student_site(sched, sys._getframe())
+    filename, lineno = max(counts, key=lambda k: (counts[k], -k[1]))
+    return f"{_short(filename)} line {lineno}: {_line(filename, lineno)}"
+
+
 def describe_livelock(sched: Scheduler, task: Task) -> ScheduleFailure:
     busiest = sorted(sched.tasks, key=lambda t: t.steps, reverse=True)[:3]
     spinning = ", ".join(f"{t.name} ({t.steps:,} steps)" for t in busiest)
     message = (f"the threads ran {sched.max_steps:,} steps without finishing: busy waiting or a "
-               f"livelock. {task.name} was at {student_site(sched, sys._getframe())}. "
+               f"livelock. {task.name} was looping at {loop_site(sched, task)}. "
                f"Busiest: {spinning}.")
     return ScheduleFailure("busy_wait", message, {"trace": interleaving(sched, last=30)})
 

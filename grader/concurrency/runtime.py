@@ -79,9 +79,24 @@ def current_task() -> Task | None:
     return _tasks.get(_thread.get_ident())
 
 
+def enable_opcode_events() -> None:
+    """Make `sys.settrace` able to deliver opcode events on every CPython version.
+
+    Since 3.12 `sys.settrace` is built on `sys.monitoring`, and on 3.12 it subscribes to
+    instruction events only if some frame has already set ``f_trace_opcodes`` in this
+    interpreter (the flag is interpreter-wide and never lowered). Raising it once on a
+    frame of ours, before the first `settrace`, keeps a student function's first call in a
+    fresh process from running without switch points. Harmless on 3.11 and 3.13+.
+    """
+    frame = sys._getframe()
+    frame.f_trace_opcodes = True
+    frame.f_trace_opcodes = False
+
+
 def opcode_tracer(files: frozenset[str], on_opcode: Callable[[FrameType], None]) -> Callable:
     """A sys.settrace function calling `on_opcode` before every bytecode of `files`;
     frames of other files are not traced at all, so they run at full speed."""
+    enable_opcode_events()
 
     def local(frame: FrameType, event: str, arg: Any) -> Callable:
         if event == "opcode":
@@ -90,8 +105,12 @@ def opcode_tracer(files: frozenset[str], on_opcode: Callable[[FrameType], None])
 
     def on_call(frame: FrameType, event: str, arg: Any) -> Callable | None:
         if event == "call" and frame.f_code.co_filename in files:
-            frame.f_trace_opcodes = True
+            # The order matters from 3.13 on: setting f_trace_opcodes turns the frame's
+            # instruction events on only when f_trace is already set, and the tracer's
+            # return value is stored after this call, too late for this very call.
+            frame.f_trace = local
             frame.f_trace_lines = False
+            frame.f_trace_opcodes = True
             return local
         return None
 

@@ -493,3 +493,38 @@ def start_idle_workers(n):
     result = engine(50).explore(scenario, stop_at_first=False)
     assert not result.failures, result.failures[0].message
     assert len(seen["alive"]) == 2 and result.leftover_threads
+
+
+FIRST_CALL = r'''
+import sys, textwrap, pathlib, tempfile
+from grader.concurrency.runtime import opcode_tracer
+
+folder = pathlib.Path(tempfile.mkdtemp())
+path = folder / "student_first_call.py"
+path.write_text(textwrap.dedent("""
+    def work():
+        total = 0
+        for i in range(3):
+            total += i
+        return total
+"""))
+namespace = {}
+exec(compile(path.read_text(), str(path), "exec"), namespace)
+seen = []
+sys.settrace(opcode_tracer(frozenset({str(path)}), lambda frame: seen.append(frame.f_lineno)))
+namespace["work"]()
+sys.settrace(None)
+print(len(seen))
+'''
+
+
+def test_a_functions_first_call_in_a_fresh_process_has_switch_points():
+    """Since 3.12 settrace rides on sys.monitoring, and a frame asking for opcode events
+    too late gets none for that call: the first call of every student function ran with
+    no switch point, so verdicts depended on what ran before in the process."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", FIRST_CALL], capture_output=True, text=True,
+                         timeout=60, check=True)
+    assert int(out.stdout.strip()) >= 10, out
