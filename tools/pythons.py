@@ -202,7 +202,8 @@ def chroot_env() -> dict[str, str]:
 def in_chroot(root: Path, script: str, *, log: Path, timeout: float = 3600) -> int:
     """Run a shell script inside the chroot, in fresh mount and PID namespaces.
 
-    The mounts exist only in that mount namespace, and every process in the PID namespace
+    The checkout's copy and the outputs stay in the chroot's own folders. The mounts exist
+    only in that mount namespace, and every process in the PID namespace
     is killed when its first process ends: nothing outlives the call, nothing is left
     mounted, with no unmounting to forget.
     """
@@ -210,12 +211,22 @@ def in_chroot(root: Path, script: str, *, log: Path, timeout: float = 3600) -> i
     setup = (
         "set -e\n"
         f"R='{root}'\n"
+        # The root a mount point of its own: bubblewrap makes / a slave mount, which
+        # fails on a plain directory (EINVAL), and the grader would fall back to plain mode.
+        'mount --bind "$R" "$R"\n'
         'mount -t proc proc "$R/proc"\n'
         'mount --rbind /dev "$R/dev"\n'
         'mkdir -p "$R/dev/shm" && mount -t tmpfs -o mode=1777,nosuid,nodev shm "$R/dev/shm"\n'
         'mount --rbind /sys "$R/sys"\n'
         'mount -t tmpfs -o mode=1777 tmp "$R/tmp"\n'
-        'exec chroot "$R" /usr/bin/env -i "$@"\n')
+        # pivot_root, not chroot: the kernel refuses a user namespace (which bubblewrap
+        # needs) to a chrooted process, but not to one whose root is its namespace's root.
+        'mkdir -p "$R/.oldroot"\n'
+        'cd "$R"\n'
+        'pivot_root . .oldroot\n'
+        'cd /\n'
+        'umount -l /.oldroot\n'
+        'exec /usr/bin/env -i "$@"\n')
     command = ["unshare", "--mount", "--propagation", "private", "--pid", "--fork", "--",
                "/bin/sh", "-c", setup, "setup", *env_args, "/bin/sh", "-c", script]
     return run(command, log=log, timeout=timeout)
