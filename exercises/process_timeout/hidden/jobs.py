@@ -63,8 +63,14 @@ def _in_test_process(grader_pid: int) -> bool:
     return os.getpid() == grader_pid
 
 
-def never_converges(grader_pid: int) -> str:
-    """Sleeps forever: a minimiser stuck waiting, using no CPU."""
+def never_converges(grader_pid: int, pid_file: str | None = None) -> str:
+    """Sleeps forever: a minimiser stuck waiting, using no CPU.
+
+    With pid_file, the process it runs in writes its pid there first: the test knows the
+    child by the pid the child itself reports, whatever the start method.
+    """
+    if pid_file and not _in_test_process(grader_pid):
+        _write(pid_file, str(os.getpid()))
     deadline = time.monotonic() + IN_PROCESS_SECONDS
     while not _in_test_process(grader_pid) or time.monotonic() < deadline:
         time.sleep(0.05)

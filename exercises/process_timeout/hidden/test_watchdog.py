@@ -4,9 +4,17 @@ Every call is timed with time.monotonic around run_with_timeout, in the test's m
 thread. A call that should have raised TimeoutError and has not come back long after the
 bound is rescued: the test kills the child processes it started, so that a `join()`
 without a timeout returns, and the test reports what happened instead of hanging.
-Processes left behind are the test process's descendants (psutil, recursively) that
-were not there before the call, zombies included; multiprocessing's own helper servers
-(the resource tracker, the forkserver) are not the fit's and do not count.
+Processes left behind are judged the same way under every start method (fork, spawn,
+forkserver: 3.14's default on Linux), never by a command line, which a forkserver's
+children share with it:
+- running: the test process's descendants (psutil, recursively: a forkserver's children
+  are its grandchildren) that were not there before the call, and the pid a fit reports
+  from inside its child; multiprocessing's own helper servers (the resource tracker, the
+  forkserver), the test process's direct children running multiprocessing's helper
+  code, are not the fit's and do not count;
+- never joined: a zombie among those descendants (fork, spawn), or a multiprocessing
+  Process started during the call whose exit nobody collected (join, is_alive), the only
+  trace a forkserver, which reaps its children itself, leaves of a missing join.
 
 The fits come from jobs.py beside this file. Those that end or block their process check
 whether they run in the test's own process (a stub that calls func directly, a thread):
@@ -48,14 +56,41 @@ def _descendants() -> dict[tuple[int, float], psutil.Process]:
 
 
 def _is_helper(proc: psutil.Process) -> bool:
+    """multiprocessing's resource tracker or forkserver: a direct child running its code.
+
+    A child the forkserver forks for a fit has the forkserver's command line too, but the
+    forkserver, not the test process, is its parent: it is the fit's, and it counts.
+    """
     try:
-        return any(h in " ".join(proc.cmdline()) for h in HELPERS)
+        return proc.ppid() == os.getpid() and any(h in " ".join(proc.cmdline()) for h in HELPERS)
     except psutil.Error:
         return False
 
 
-def _left_behind(before: dict) -> tuple[list[psutil.Process], list[psutil.Process]]:
-    """(running, zombies): the new descendants, multiprocessing's helpers left out."""
+def _started_processes() -> set[int]:
+    """ids of the multiprocessing Process objects started here and not yet joined."""
+    return {id(p) for p in multiprocessing.process._children}
+
+
+def _unjoined(before: set[int]) -> list[multiprocessing.process.BaseProcess]:
+    """Processes started since `before` whose exit nobody collected (join, is_alive, poll).
+
+    Under a forkserver no zombie shows a missing join (the server reaps its children
+    itself); multiprocessing's own list of children still holds the Process object.
+    """
+    found = []
+    for process in list(multiprocessing.process._children):
+        popen = getattr(process, "_popen", None)
+        if id(process) not in before and popen is not None and popen.returncode is None:
+            found.append(process)
+    return found
+
+
+def _left_behind(before: dict, reported: tuple[int, ...] = (),
+                 started: set[int] | None = None) -> tuple[list[psutil.Process], list[psutil.Process]]:
+    """(running, not joined): new descendants, multiprocessing's helpers left out; the
+    pids the fits reported from their children; and, with `started` (the Process objects
+    before the call), those multiprocessing started since and nobody joined."""
     running, zombies = [], []
     for key, proc in _descendants().items():
         if key in before or _is_helper(proc):
@@ -64,7 +99,34 @@ def _left_behind(before: dict) -> tuple[list[psutil.Process], list[psutil.Proces
             (zombies if proc.status() == psutil.STATUS_ZOMBIE else running).append(proc)
         except psutil.NoSuchProcess:
             continue
+    seen = {p.pid for p in running + zombies}
+    for pid in reported:
+        if pid not in seen and pid != os.getpid() and _running(pid):
+            try:
+                running.append(psutil.Process(pid))
+            except psutil.Error:
+                pass
+    if started is not None:
+        for process in _unjoined(started):
+            if process.pid not in seen and not any(p.pid == process.pid for p in running):
+                try:
+                    zombies.append(psutil.Process(process.pid))
+                except psutil.Error:  # already reaped by a forkserver: named by its pid alone
+                    zombies.append(_Gone(process.pid))
     return running, zombies
+
+
+class _Gone:
+    """A process that is no longer in the process table, as _named and _kill see it."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+
+    def name(self) -> str:
+        raise psutil.NoSuchProcess(self.pid)
+
+    def kill(self) -> None:
+        pass
 
 
 def _named(procs: list[psutil.Process]) -> str:
@@ -140,6 +202,7 @@ class Call:
     error: Exception | None = None
     rescued: bool = False  # the test had to kill the child to get the call back
     before: dict | None = None  # descendants before the call
+    started: set[int] | None = None  # multiprocessing's unjoined Process objects before it
 
     @property
     def bound(self) -> float:
@@ -162,7 +225,7 @@ def _call(student: Any, func: Callable[..., Any], args: tuple, timeout: float,
 
     timer = threading.Timer(rescue_after, rescue)
     timer.daemon = True
-    call = Call(what, timeout, 0.0, before=before)
+    call = Call(what, timeout, 0.0, before=before, started=_started_processes())
     timer.start()
     start = time.monotonic()
     try:
@@ -279,23 +342,29 @@ def test_stops_a_fit_stuck_in_c_code(student, exercise):
                     "join(timeout): only a process can be stopped")
 
 
-def test_no_child_left_after_timeout(student):
+def test_no_child_left_after_timeout(student, tmp_path, _clean_up):
     """After TimeoutError, the child is gone: neither running nor a zombie (it was joined)."""
-    call = _call(student, jobs.never_converges, (os.getpid(),), 0.3)
+    report = tmp_path / "child-pid"
+    call = _call(student, jobs.never_converges, (os.getpid(), str(report)), 0.3)
     _expect_timeout(call, "a fit that sleeps forever")
+    # The pid the fit wrote from inside its child: whatever started it (fork, spawn, a
+    # forkserver), that process must be gone.
+    reported = (int(report.read_text()),) if report.is_file() else ()
+    _clean_up.extend(reported)
     threads = _fit_threads()
     if threads:
         raise Failure(f"the fit is still running after the timeout, in a thread of the caller's "
                       f"process ({', '.join(threads)}): a thread cannot be stopped; run the fit "
                       f"in a child process and kill it", "wrong")
-    running, zombies = _left_behind(call.before)
+    running, zombies = _left_behind(call.before, reported, call.started)
     if running:
         raise Failure(f"{plural(len(running), 'child process')} still alive after the timeout: "
                       f"{_named(running)}; kill it (terminate or kill) and join it", "wrong")
     if zombies:
-        raise Failure(f"{plural(len(zombies), 'child process')} left as a zombie after the timeout: "
-                      f"{_named(zombies)}; it was stopped but never joined, so its entry stays in "
-                      f"the process table", "wrong")
+        raise Failure(f"{plural(len(zombies), 'child process')} never joined after the timeout: "
+                      f"{_named(zombies)}; it was stopped but nobody collected its exit (join()), "
+                      f"so it stays a zombie in the process table (fork, spawn) and in "
+                      f"multiprocessing's list of children", "wrong")
 
 
 def test_no_child_left_after_success(student):
@@ -307,10 +376,10 @@ def test_no_child_left_after_success(student):
         if call.rescued:
             raise Failure(f"{call.what} had not come back after {call.elapsed:.1f} s although the "
                           f"fit takes milliseconds", "timeout")
-        running, zombies = _left_behind(call.before)
+        running, zombies = _left_behind(call.before, (), call.started)
         if running or zombies:
             left = running + zombies
-            state = "still running" if running else "a zombie (never joined)"
+            state = "still running" if running else "never joined (a zombie under fork or spawn)"
             raise Failure(f"{plural(len(left), 'child process')} left after {call.what} had "
                           f"{'returned' if call.error is None else 'raised'}: {_named(left)}, "
                           f"{state}; join the child before returning", "wrong")
