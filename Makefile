@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_EXERCISES := --exercise race_counter --exercise transfer_deadlock --exercise parallel_histogram
 
-.PHONY: all venv grade report test bench check browser sandbox-tools clean distclean bundle site
+.PHONY: all venv grade report test test-pythons bench check browser sandbox-tools clean distclean bundle site
 
 all: test
 
@@ -45,6 +45,11 @@ test: $(STAMP) browser sandbox-tools
 
 check: $(STAMP)
 	$(PY) -m grader check
+
+# The engine tests and the grades of references and stubs on every tested Python: the
+# host's, and Debian's python3.13 and python3.14 in chroots built once (needs root).
+test-pythons: $(STAMP)
+	$(PY) tools/pythons.py
 
 bench: $(STAMP)
 	@if [ -f bench/run.py ]; then $(PY) bench/run.py; \

@@ -46,6 +46,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CACHE = "/var/cache/concurrency-grader/chroots"
+LOGS = ROOT / "build" / "pythons"  # each version's log and outputs (build/ is not tracked)
 # Tests run on every version: the engine's, and the start methods of process_timeout
 # (3.14 changed the default on Linux to forkserver).
 TESTS = ["tests/concurrency", "tests/test_process_timeout_start_methods.py"]
@@ -128,10 +129,10 @@ def tail(log: Path, lines: int = 15) -> str:
 
 # ---------------------------------------------------------------- the host's apt setup
 
-def debian_mirror() -> str:
+def debian_mirror(apt: Path = Path("/etc/apt")) -> str:
     """The Debian archive apt uses here (sources.list or deb822 .sources), not a guess."""
-    files = [Path("/etc/apt/sources.list")]
-    folder = Path("/etc/apt/sources.list.d")
+    files = [apt / "sources.list"]
+    folder = apt / "sources.list.d"
     if folder.is_dir():
         files += sorted(folder.iterdir())
     for source in files:
@@ -454,7 +455,7 @@ def main() -> int:
     cache = Path(os.environ.get("GRADER_CHROOTS") or DEFAULT_CACHE)
     wanted = os.environ.get("GRADER_PYTHONS", "").split()
     targets = [t for t in TARGETS if not wanted or t.version in wanted]
-    logs = ROOT / "build" / "pythons"
+    logs = LOGS
     if logs.exists():
         shutil.rmtree(logs)
     logs.mkdir(parents=True)

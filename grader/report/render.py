@@ -25,6 +25,7 @@ from markupsafe import Markup
 import grader
 from grader.exports import exercise_ids, failure_words, student_dir
 from grader.model import SPEEDUP_VERDICT, ExerciseResult, SubmissionResult, TestOutcome
+from grader.pythons import gil_enabled
 from grader.report import svg
 from grader.report.text import (KNOWN_KEYS, busy_timeline, number, scalar_figures,
                                 show_value, speedup_series, trace_steps, verdict_words)
@@ -60,7 +61,9 @@ def machine() -> dict[str, str]:
             # Asking get_start_method() would fix the default for this process: read the list.
             "start_method": multiprocessing.get_start_method(allow_none=True)
                             or multiprocessing.get_all_start_methods()[0],
-            "load": load, "system": f"{platform.system()} {platform.machine()}"}
+            "load": load, "system": f"{platform.system()} {platform.machine()}",
+            # A free-threaded build (3.13t, 3.14t) runs threads in parallel: every page says so.
+            "gil": "on" if gil_enabled() else "off"}
 
 
 def _affinity() -> int:
@@ -72,7 +75,7 @@ def _affinity() -> int:
 
 # A machine recorded by an older grader lacks some fields: pages still render.
 _UNKNOWN_MACHINE = {"python": "?", "build": "", "cores": "?", "cores_detail": "",
-                    "start_method": "?", "load": "unknown", "system": "?"}
+                    "start_method": "?", "load": "unknown", "system": "?", "gil": "?"}
 
 
 @lru_cache(maxsize=1)
