@@ -5,7 +5,8 @@ Students run the engine (through the bundle's `make check`) on CPython 3.12, 3.1
 3.14, and bytecode, `sys.settrace` and multiprocessing's defaults change between them.
 For each version this script runs, from a copy of this checkout:
 
-- the engine tests (tests/concurrency) and the process_timeout start-method tests;
+- the engine tests (tests/concurrency), the process_timeout start-method tests and the
+  hostile submissions (tests/hostile);
 - `python -m grader grade solutions`: every reference must score full marks;
 - `python -m grader grade exercises`: every untouched stub must score less.
 
@@ -47,9 +48,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CACHE = "/var/cache/concurrency-grader/chroots"
 LOGS = ROOT / "build" / "pythons"  # each version's log and outputs (build/ is not tracked)
-# Tests run on every version: the engine's, and the start methods of process_timeout
-# (3.14 changed the default on Linux to forkserver).
-TESTS = ["tests/concurrency", "tests/test_process_timeout_start_methods.py"]
+# Tests run on every version: the engine's; the start methods of process_timeout (3.14
+# changed the default on Linux to forkserver); the hostile submissions, whose verdicts
+# name the line of a loop or a recursion, which each version compiles its own way.
+TESTS = ["tests/concurrency", "tests/test_process_timeout_start_methods.py", "tests/hostile"]
 # Inside a chroot: where the checkout is copied and where the venv lives.
 SRC = "/work/src"
 VENV = "/opt/grader-venv"
