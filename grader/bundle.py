@@ -24,6 +24,7 @@ import jinja2
 
 from grader import plugin
 from grader.catalog import Catalog, Exercise
+from grader.pythons import TESTED
 
 PACKAGE = Path(__file__).resolve().parent  # the grader package this bundle ships
 TEMPLATES = PACKAGE / "bundle_files"
@@ -90,11 +91,14 @@ def _copy_runtime(dest: Path) -> None:
     shutil.copytree(PACKAGE, dest / "grader",
                     ignore=lambda _dir, names: [n for n in names if n in NOT_SHIPPED or n.endswith(".pyc")])
     dependencies = ",\n".join(f'    "{d}"' for d in _pinned(RUNTIME_DEPENDENCIES))
+    # The Pythons the grader is tested on; `make check` warns on any other (grader.pythons).
+    classifiers = ",\n".join(f'    "Programming Language :: Python :: {v}"' for v in TESTED)
     (dest / "pyproject.toml").write_text(
         "# The grader's runtime, as shipped to students: `make check` installs it into .venv.\n"
         "[build-system]\nrequires = [\"setuptools>=61\"]\nbuild-backend = \"setuptools.build_meta\"\n\n"
         "[project]\nname = \"concurrency-grader-runtime\"\n"
         f"version = \"{_version()}\"\nrequires-python = \">=3.11\"\n"
+        f"classifiers = [\n{classifiers},\n]\n"
         f"dependencies = [\n{dependencies},\n]\n\n"
         "[tool.setuptools.packages.find]\ninclude = [\"grader*\"]\n\n"
         "[tool.setuptools.package-data]\n"

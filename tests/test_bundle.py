@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 from grader.bundle import (MANIFEST, RUNTIME, BundleError, build_bundle, find_leaks,
                            significant_lines)
 from grader.catalog import Catalog, CatalogError, load_catalog, load_exercise
+from grader.pythons import TESTED
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -71,6 +73,11 @@ def test_student_readme_makefile_and_runtime(bundle: Path) -> None:
     assert (runtime / "grader" / "plugin.py").is_file()
     assert (runtime / "grader" / "concurrency" / "shim.py").is_file()
     assert (runtime / "grader" / "selfcheck.py").is_file()
+    # make check's first line: a warning on a Python the grader was not tested on.
+    assert (runtime / "grader" / "pythons.py").is_file()
+    assert "-m grader.pythons" in makefile
+    shipped = tomllib.loads((runtime / "pyproject.toml").read_text())["project"]["classifiers"]
+    assert shipped == [f"Programming Language :: Python :: {v}" for v in TESTED]
     # Instructor-only builders stay home.
     assert not (runtime / "grader" / "bundle.py").exists()
     assert not (runtime / "grader" / "site.py").exists()
