@@ -172,13 +172,27 @@ def describe_deadlock(sched: Scheduler, blocked: list[Task]) -> ScheduleFailure:
     sites = {t: task_site(sched, t) for t in blocked}
     cycle = _find_cycle(waits)
     lines = []
+    # The verdict ("deadlock") is the report's heading: messages do not repeat it.
     if cycle is not None and len(cycle) == 1:
         task = cycle[0]
         what, _ = waits[task]
-        message = (f"deadlock: {task.name} waits for {what}, which it already holds "
-                   f"({sites[task]}). A threading.Lock is not reentrant: a thread that takes "
-                   f"it twice waits for itself forever.")
-        lines.append(f"{task.name} holds {what} and waits for it again at {sites[task]}")
+        left = left_held(sched, task.blocker)
+        if left is not None and left[1]:
+            taken_at, _ = left
+            message = (f"{task.name} waits for {what}, which it took itself at {taken_at} and "
+                       f"never released: that call ended with an exception before its release, "
+                       f"so the lock stayed held ({sites[task]} now waits for it forever). "
+                       f"Release a lock in a finally: block, or take it with `with`.")
+            lines.append(f"{task.name} took {what} at {taken_at}; an exception left that call "
+                         f"without releasing it")
+            lines.append(f"{task.name} waits for it again at {sites[task]}")
+        else:
+            kind = type(getattr(task.blocker, "_outer", None) or task.blocker).__name__
+            taken = f" (taken at {left[0]})" if left is not None else ""
+            message = (f"{task.name} waits for {what}, which it already holds{taken} "
+                       f"({sites[task]}). A {kind} is not reentrant: a thread that takes it "
+                       f"twice waits for itself forever.")
+            lines.append(f"{task.name} holds {what} and waits for it again at {sites[task]}")
     elif cycle is not None:
         parts = []
         for i, task in enumerate(cycle):
@@ -186,15 +200,45 @@ def describe_deadlock(sched: Scheduler, blocked: list[Task]) -> ScheduleFailure:
             held = ", ".join(name_lock(sched, h) for h in task.held) or "nothing"
             lines.append(f"{task.name} holds {held} and waits for {what} at {sites[task]}")
             parts.append(f"{task.name} waits for {what} ({sites[task]}), held by {owner.name if owner else '?'}")
-        message = ("deadlock: " + "; ".join(parts) + ". Each thread holds what the next one needs, "
+        message = ("; ".join(parts) + ". Each thread holds what the next one needs, "
                    "so none of them can go on.")
     else:
         for task in blocked:
-            what, _ = waits[task]
-            lines.append(f"{task.name} waits for {what} at {sites[task]}")
-        message = "deadlock: no thread can go on. " + "; ".join(lines) + "."
+            what, owner = waits[task]
+            line = f"{task.name} waits for {what} at {sites[task]}"
+            left = left_held(sched, task.blocker) if owner is not None else None
+            if left is not None and owner is not None and owner.state == "done":
+                why = "a call that ended with an exception" if left[1] else "a call that returned"
+                line += (f", taken by {owner.name} at {left[0]}, in {why} without releasing it; "
+                         f"{owner.name} has finished, so nobody will release it")
+            lines.append(line)
+        message = "no thread can go on. " + "; ".join(lines) + "."
     return ScheduleFailure("deadlock", message, {"cycle": lines, "cyclic": cycle is not None,
                                                  "trace": interleaving(sched)})
+
+
+_RETURNS = {"RETURN_VALUE", "RETURN_CONST", "RETURN_GENERATOR"}
+
+
+def left_held(sched: Scheduler, blocker: Any) -> tuple[str, bool] | None:
+    """Where a lock still held was taken, and whether the call that took it has ended by
+    an exception, when that call is over (the lock was left held on the way out)."""
+    frame = getattr(blocker, "_taken_in", None)
+    owner = getattr(blocker, "_owner", None)
+    if frame is None or owner is None:
+        return None
+    code = frame.f_code
+    taken_at = f"{_short(code.co_filename)} line {frame.f_lineno}: {_line(code.co_filename, frame.f_lineno)}"
+    live = sys._current_frames().get(owner.ident or -1)
+    while live is not None:
+        if live is frame:
+            return None  # still inside the call that took it: held on purpose
+        live = live.f_back
+    if frame.f_lasti < 0:
+        return taken_at, False
+    opname, _ = _instruction(code, frame.f_lasti)
+    # A frame that ended anywhere but at a return (or a yield) was left by an exception.
+    return taken_at, opname not in _RETURNS and not opname.startswith("YIELD")
 
 
 def _find_cycle(waits: dict[Task, tuple[str, Task | None]]) -> list[Task] | None:
@@ -247,9 +291,65 @@ def loop_site(sched: Scheduler, task: Task) -> str:
     return f"{_short(filename)} line {lineno}: {_line(filename, lineno)}"
 
 
+# Operations on primitives that make up a livelock's cycle: taking, trying, putting back.
+_LOCK_OPS = {"acquire", "release", "busy", "timed out"}
+# A cycle is a livelock only when it repeated this many times in a row with no progress.
+LIVELOCK_REPEATS = 3
+MAX_CYCLE = 200  # operations in one cycle, at most
+
+
+def repeating_cycle(sched: Scheduler) -> tuple[list[tuple], int] | None:
+    """The progress rule: the trace entries of the shortest cycle of primitive operations
+    that two or more threads repeated, back to back, since the last unit of work (a thread
+    finishing, or one the test reported), with how many times it repeated."""
+    entries = list(sched.trace)
+    for i in range(len(entries) - 1, -1, -1):
+        if entries[i][1] == "progress":
+            entries = entries[i + 1:]
+            break
+    ops = [(k, (e[0], e[2], id(e[3]))) for k, e in enumerate(entries) if e[1] == "sync"]
+    keys = [key for _, key in ops]
+    n = len(keys)
+    for period in range(2, min(MAX_CYCLE, n // LIVELOCK_REPEATS) + 1):
+        tail = keys[n - period:]
+        if len({tid for tid, _, _ in tail}) < 2 or not {what for _, what, _ in tail} & {"release"}:
+            continue
+        if any(keys[n - 1 - j] != keys[n - 1 - j - period] for j in range(period * (LIVELOCK_REPEATS - 1))):
+            continue
+        repeats = 1
+        while n - (repeats + 1) * period >= 0 and \
+                keys[n - (repeats + 1) * period:n - repeats * period] == tail:
+            repeats += 1
+        first = ops[n - period][0]
+        # From the end of the cycle before it: the lines each thread ran on its way in.
+        start = ops[n - period - 1][0] + 1
+        return entries[min(start, first):], repeats
+    return None
+
+
 def describe_livelock(sched: Scheduler, task: Task) -> ScheduleFailure:
     busiest = sorted(sched.tasks, key=lambda t: t.steps, reverse=True)[:3]
     spinning = ", ".join(f"{t.name} ({t.steps:,} steps)" for t in busiest)
+    found = repeating_cycle(sched)
+    if found is not None:
+        cycle, repeats = found
+        names = {t.tid: t.name for t in sched.tasks}
+        threads = sorted({names.get(e[0], "?") for e in cycle if e[1] == "sync"})
+        operations = sum(1 for e in cycle if e[1] == "sync")
+        done = "finished" if not sched.progress_count else "finished or did any work"
+        message = (f"{', '.join(threads)} kept taking and putting back locks in step "
+                   f"without getting anywhere. For {sched.max_steps:,} steps no thread "
+                   f"{done}; the last {repeats * operations:,} lock operations are the same "
+                   f"cycle of {operations}, repeated {repeats} times (shown below): each "
+                   f"thread takes one lock, finds the next busy, puts its lock back and "
+                   f"tries again, and the others do the same at the same moment. Backing "
+                   f"off and retrying at once can go on forever; take the locks in one "
+                   f"global order instead.")
+        steps = interleaving_of(sched, cycle)
+        return ScheduleFailure("livelock", message,
+                               {"trace": steps, "livelock": {
+                                   "threads": threads, "operations per cycle": operations,
+                                   "repeats": repeats}})
     message = (f"the threads ran {sched.max_steps:,} steps without finishing: busy waiting or a "
                f"livelock. {task.name} was looping at {loop_site(sched, task)}. "
                f"Busiest: {spinning}.")
@@ -269,7 +369,10 @@ def describe_stuck(sched: Scheduler, seconds: float) -> ScheduleFailure:
         frame = frames.get(task.ident or -1)
         if frame is not None:
             stacks[task.name] = "".join(traceback.format_stack(frame)[-6:])
-    return ScheduleFailure("timeout", message, {"stacks": stacks})
+    # A decision, as data: the engine could not drive this code, so the schedule says
+    # nothing about it (Engine.explore falls back to real threads under stress).
+    return ScheduleFailure("timeout", message, {"stacks": stacks, "uncontrolled": True,
+                                                "stuck_at": where})
 
 
 # ---- the interleaving that broke an invariant -----------------------------------------
@@ -287,13 +390,16 @@ def _instruction(code: CodeType, offset: int) -> tuple[str, Any]:
     return table.get(offset, ("?", None))
 
 
-def _steps(sched: Scheduler) -> list[dict[str, Any]]:
-    """The trace folded into line-level steps of each thread, with the shared names each
-    step read and wrote."""
+def _steps(sched: Scheduler, trace: Any = None) -> list[dict[str, Any]]:
+    """The trace (or a slice of it) folded into line-level steps of each thread, with the
+    shared names each step read and wrote."""
     names = {t.tid: t.name for t in sched.tasks}
     steps: list[dict[str, Any]] = []
-    for tid, kind, a, b in sched.trace:
-        if kind == "switch":
+    # Per thread: its last line step and the offset of the last instruction in it, to tell
+    # a line resumed after a switch (the offsets go on) from the line run again.
+    where: dict[int, tuple[dict[str, Any], int]] = {}
+    for tid, kind, a, b in (sched.trace if trace is None else trace):
+        if kind in ("switch", "progress"):
             continue
         if kind == "sync":
             steps.append({"thread": names.get(tid, "?"), "file": "", "line": 0, "source": "",
@@ -305,16 +411,28 @@ def _steps(sched: Scheduler) -> list[dict[str, Any]]:
         same_line = (last is not None and last.get("code") is code and last["line"] == lineno
                      and last["thread"] == names.get(tid))
         if not same_line:
+            before = where.get(tid)
+            resumed = (before is not None and before[0]["code"] is code
+                       and before[0]["line"] == lineno and offset > before[1])
             last = {"thread": names.get(tid, "?"), "code": code, "file": _short(code.co_filename),
                     "path": code.co_filename, "line": lineno or 0,
                     "source": _line(code.co_filename, lineno or 0), "event": "",
-                    "reads": set(), "writes": set()}
+                    "reads": set(), "writes": set(),
+                    "resumes": before[0] if resumed else None}
             steps.append(last)
+        where[tid] = (last, offset)
         if opname in _READS and isinstance(argval, str):
             last["reads"].add(argval)
         elif opname in _WRITES and isinstance(argval, str):
             last["writes"].add(argval)
     return steps
+
+
+def interleaving_of(sched: Scheduler, trace: list[tuple], limit: int = 60) -> list[dict[str, Any]]:
+    """A slice of the trace as steps to show (a livelock's cycle), at most `limit`."""
+    steps = _steps(sched, trace)[:limit]
+    return [{"thread": s["thread"], "file": s["file"], "line": s["line"],
+             "source": s["source"] or _event_text(sched, s)} for s in steps]
 
 
 def interleaving(sched: Scheduler, last: int = 24) -> list[dict[str, Any]]:
@@ -337,9 +455,16 @@ def interleaving(sched: Scheduler, last: int = 24) -> list[dict[str, Any]]:
             if step["thread"] == writer and name in step["writes"]:
                 notes[id(step)] = f"{writer} writes {name}"
     shown = []
+    position = {id(step): i for i, step in enumerate(chosen, 1)}
     for step in chosen:
         entry = {"thread": step["thread"], "file": step["file"], "line": step["line"],
                  "source": step["source"] or _event_text(sched, step)}
+        resumed = step.get("resumes")
+        if resumed is not None:
+            # One line run in two pieces, another thread in between: the second piece is
+            # the rest of that line, not the line run again.
+            entry["source"] = "… " + entry["source"]
+            entry["continues"] = position.get(id(resumed), True)
         note = notes.get(id(step))
         if note:
             entry["note"] = note
@@ -351,6 +476,10 @@ def _event_text(sched: Scheduler, step: dict[str, Any]) -> str:
     what, obj = step["event"], step.get("object")
     if what in ("acquire", "release", "blocks on") and obj is not None:
         return f"{what} {describe_blocker(sched, obj)[0]}"
+    if what == "busy" and obj is not None:
+        return f"{describe_blocker(sched, obj)[0]} is busy: not taken"
+    if what == "timed out" and obj is not None:
+        return f"gave up waiting for {describe_blocker(sched, obj)[0]}"
     return what
 
 
@@ -381,7 +510,7 @@ def describe_lock_cycle(sched: Scheduler, locks: tuple[Any, ...]) -> str:
     steps = []
     for i, lock in enumerate(locks):
         nxt = locks[(i + 1) % len(locks)]
-        thread, where = sched.lock_order[(lock, nxt)]
+        thread, where, _gates = sched.lock_order[(lock, nxt)]
         steps.append(f"{thread} took {names[(i + 1) % len(locks)]} while holding {names[i]} ({where})")
     ring = " -> ".join([*names, names[0]])
     return (f"locks taken in a cycle ({ring}): " + "; ".join(steps) + ". Had these threads run "

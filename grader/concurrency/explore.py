@@ -21,6 +21,11 @@ from grader.concurrency.stress import ThreadHelpers
 from grader.testing import Failure
 
 REPLAY_ENV = "GRADER_REPLAY_SEED"
+# The position of the lockstep schedule in every exploration's list of seeds (the second:
+# a livelock is found early, and a one-schedule exploration keeps its random walk).
+LOCKSTEP_SCHEDULE = 1
+# Runs on real threads when a test falls back to the stress engine.
+STRESS_RUNS = 20
 
 
 class Run(ThreadHelpers):
@@ -54,6 +59,13 @@ class Run(ThreadHelpers):
         """Name a lock in messages: run.label(account.lock, 'the lock of account 1')."""
         self._sched.annotations[id(lock)] = text
         self._sched._keep.append(lock)
+
+    def progress(self, what: str = "progress") -> None:
+        """The test saw a unit of work done (a meal eaten, an item consumed): threads that
+        keep taking and releasing locks with no progress are livelocked."""
+        task = current_task()
+        if task is not None:
+            task.sched.progress(task, what)
 
     def point(self) -> None:
         """A scheduling point in the test's own code: the turn may go to another thread."""
@@ -100,10 +112,26 @@ class Exploration:
     seconds: float = 0.0
     steps: int = 0
     max_lock_holders: int = 0
-    lock_order_cycles: list[str] = field(default_factory=list)
+    # Lock-order cycles seen, each with the creation sites of its locks, and the sites of
+    # locks some thread released without having taken them (signals, not locks).
+    cycles: list[tuple[frozenset, str]] = field(default_factory=list)
+    handoff_sites: set[tuple[str, int]] = field(default_factory=set)
     leftover_threads: list[str] = field(default_factory=list)
     cut_short: bool = False  # the seconds budget ended before the list of seeds
-    stressed: bool = False  # real threads under forced preemption, not controlled schedules
+    # Which engine judged: "controlled" (the scheduler) or "stress" (real threads under
+    # forced preemption), and why the fallback was taken when it was.
+    engine: str = "controlled"
+    engine_reason: str = ""
+
+    @property
+    def stressed(self) -> bool:
+        return self.engine == "stress"
+
+    @property
+    def lock_order_cycles(self) -> list[str]:
+        """Locks taken in a cycle of orders that can deadlock: not through a lock used as
+        a signal between threads, not taken under a common gate lock."""
+        return [text for sites, text in self.cycles if not sites & self.handoff_sites]
 
     @property
     def ok(self) -> bool:
@@ -122,6 +150,9 @@ class Exploration:
         details["seed"] = first.seed
         details.setdefault("replay", f"python -m grader replay <your folder> <exercise> {self.test} --seed {first.seed}")
         details["schedules"] = f"{len(self.failures)} of {self.schedules} schedules failed"
+        details["engine"] = self.engine
+        if self.engine_reason:
+            details["engine_reason"] = self.engine_reason
         if self.cut_short:
             details["budget"] = "the time budget ended before every planned schedule ran"
         raise Failure(first.message, first.verdict, **details)
@@ -147,12 +178,23 @@ class Engine:
         return cls(test, schedules=exercise.schedules, seconds=exercise.schedule_seconds,
                    exercise=exercise.id)
 
+    def _base_seed(self) -> int:
+        return (zlib.crc32(self.test.encode()) % 10_000) * 1_000
+
     def seeds(self, count: int) -> list[int]:
         replay = os.environ.get(REPLAY_ENV)
         if replay:
             return [int(replay)]
-        base = (zlib.crc32(self.test.encode()) % 10_000) * 1_000
+        base = self._base_seed()
         return [base + i for i in range(count)]
+
+    def strategy_for(self, seed: int) -> str:
+        """The strategy of one schedule, from its seed alone (so a replay runs the same):
+        the second seed of every exploration is the lockstep schedule, on which threads
+        retrying in step show a livelock; the others are random walks and PCT."""
+        if self.strategy == "mixed" and seed - self._base_seed() == LOCKSTEP_SCHEDULE:
+            return "lockstep"
+        return self.strategy
 
     def explore(self, scenario: Callable[[Run], Any], *, schedules: int | None = None,
                 seconds: float | None = None, stop_at_first: bool = True,
@@ -160,31 +202,54 @@ class Engine:
         result = Exploration(self.test)
         files = student_files()
         budget = seconds if seconds is not None else self.seconds
+        planned = schedules if schedules is not None else self.schedules
+        described: set[frozenset] = set()  # lock cycles described once per exploration
         start = time.perf_counter()
-        for seed in self.seeds(schedules if schedules is not None else self.schedules):
+        for seed in self.seeds(planned):
             if time.perf_counter() - start > budget and result.schedules:
                 result.cut_short = True
                 break
-            sched = Scheduler(seed, files=files, strategy=self.strategy,
+            sched = Scheduler(seed, files=files, strategy=self.strategy_for(seed),
                               max_steps=max_steps or self.max_steps)
-            sched.describe_inversions = not result.lock_order_cycles
+            sched.described_cycles = described
             run = Run(sched)
             failure = sched.run(lambda: scenario(run), self.schedule_timeout)
+            if failure is not None and failure.details.get("uncontrolled"):
+                # Not a verdict on the student's code: the engine met something it cannot
+                # switch. Correct code must not lose points for that, so real threads
+                # under stress judge this test instead.
+                return self._fall_back(scenario, result, failure, planned, stop_at_first, start)
             result.schedules += 1
             result.steps += sched.steps
             result.max_lock_holders = max(result.max_lock_holders, sched.max_holders)
-            if not result.lock_order_cycles:
-                result.lock_order_cycles = list(sched.inversions)
+            result.cycles.extend(sched.cycles)
+            result.handoff_sites |= sched.handoff_sites
             if sched.leftover and not result.leftover_threads:
                 result.leftover_threads = list(sched.leftover)
             if failure is not None:
                 failure.details["found_at_schedule"] = result.schedules
+                failure.details["strategy"] = sched.strategy.name
                 result.failures.append(FailedSchedule(seed, failure.verdict, failure.message, failure.details))
                 if stop_at_first:
                     break
         result.seconds = time.perf_counter() - start
         self._replay_commands(result)
         self.explorations.append(result)
+        return result
+
+    def _fall_back(self, scenario: Callable[[Any], Any], explored: Exploration,
+                   stuck: ScheduleFailure, planned: int, stop_at_first: bool,
+                   start: float) -> Exploration:
+        """The scenario again on real threads under forced preemption (`stress`), after a
+        controlled schedule got stuck in code the scheduler does not control."""
+        where = stuck.details.get("stuck_at", "?")
+        reason = (f"schedule {explored.schedules + 1} of the controlled scheduler stopped at "
+                  f"{where}, in code it cannot switch (a primitive it does not control, I/O "
+                  f"or a long C call), so real threads under forced preemption judged this test")
+        result = self.stress(scenario, runs=min(STRESS_RUNS, max(1, planned)),
+                             timeout=self.schedule_timeout, stop_at_first=stop_at_first)
+        result.engine_reason = reason
+        result.seconds = time.perf_counter() - start
         return result
 
     def stress(self, scenario: Callable[[Any], Any], *, runs: int = 20, timeout: float = 5.0,
@@ -206,7 +271,7 @@ class Engine:
                 if stop_at_first or failure.verdict == "timeout":
                     break  # a hung run leaves threads behind: do not pile up more
         result.seconds = time.perf_counter() - start
-        result.stressed = True
+        result.engine = "stress"
         self.explorations.append(result)
         return result
 
@@ -222,6 +287,7 @@ class Engine:
             return None  # one schedule of one thread: nothing worth telling
         seconds = sum(e.seconds for e in self.explorations)
         stressed = any(e.stressed for e in self.explorations)
+        reasons = [e.engine_reason for e in self.explorations if e.engine_reason]
         one = schedules == 1
         kind = (f"run{'' if one else 's'} on real threads under forced preemption" if stressed
                 else f"interleaving{'' if one else 's'} (schedule{'' if one else 's'}) of your threads")
@@ -232,6 +298,9 @@ class Engine:
             "steps (bytecodes and lock operations)": sum(e.steps for e in self.explorations)}}
         if any(e.cut_short for e in self.explorations):
             details["figures"]["budget"] = "the time budget ended before every planned schedule ran"
+        details["engine"] = "stress" if stressed else "controlled"
+        if reasons:
+            details["engine_reason"] = reasons[0]
         if cycles:
             note += "; but locks were taken in opposite orders, which can deadlock (see below)"
             details["potential deadlock (a hint, not graded here)"] = cycles[0]

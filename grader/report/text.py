@@ -107,6 +107,10 @@ def trace_text(trace: Any) -> str:
         code = str(step.get("source", "")).strip()
         if not file:  # a scheduler event, not a line of code
             code = f"({code})"
+        continues = step.get("continues")
+        if continues:  # the rest of a line a switch interrupted
+            code += f"    (the rest of step {continues})" if not isinstance(continues, bool) \
+                else "    (the rest of a line interrupted by a switch)"
         if step.get("note"):
             code += f"    # {step['note']}"
         rows.append((str(i), str(step.get("thread", "?")), where, code))
