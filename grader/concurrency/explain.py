@@ -298,16 +298,18 @@ LIVELOCK_REPEATS = 3
 MAX_CYCLE = 200  # operations in one cycle, at most
 
 
-def repeating_cycle(sched: Scheduler) -> tuple[list[tuple], int] | None:
-    """The progress rule: the trace entries of the shortest cycle of primitive operations
-    that two or more threads repeated, back to back, since the last unit of work (a thread
-    finishing, or one the test reported), with how many times it repeated."""
+def repeating_cycle(sched: Scheduler) -> tuple[list[tuple], int, int] | None:
+    """The progress rule: the shortest cycle of operations on primitives that two or more
+    threads repeated, back to back, since the last unit of work (a thread finishing, or
+    one the test reported). Returns the trace, the index where the last repetition of
+    the cycle starts in it, and how many times it repeated."""
     entries = list(sched.trace)
+    since = 0
     for i in range(len(entries) - 1, -1, -1):
         if entries[i][1] == "progress":
-            entries = entries[i + 1:]
+            since = i + 1
             break
-    ops = [(k, (e[0], e[2], id(e[3]))) for k, e in enumerate(entries) if e[1] == "sync"]
+    ops = [(k, (e[0], e[2], id(e[3]))) for k, e in enumerate(entries) if e[1] == "sync" and k >= since]
     keys = [key for _, key in ops]
     n = len(keys)
     for period in range(2, min(MAX_CYCLE, n // LIVELOCK_REPEATS) + 1):
@@ -320,10 +322,7 @@ def repeating_cycle(sched: Scheduler) -> tuple[list[tuple], int] | None:
         while n - (repeats + 1) * period >= 0 and \
                 keys[n - (repeats + 1) * period:n - repeats * period] == tail:
             repeats += 1
-        first = ops[n - period][0]
-        # From the end of the cycle before it: the lines each thread ran on its way in.
-        start = ops[n - period - 1][0] + 1
-        return entries[min(start, first):], repeats
+        return entries, ops[n - period][0], repeats
     return None
 
 
@@ -332,20 +331,22 @@ def describe_livelock(sched: Scheduler, task: Task) -> ScheduleFailure:
     spinning = ", ".join(f"{t.name} ({t.steps:,} steps)" for t in busiest)
     found = repeating_cycle(sched)
     if found is not None:
-        cycle, repeats = found
+        entries, start, repeats = found
+        cycle = [e for e in entries[start:] if e[1] == "sync"]
         names = {t.tid: t.name for t in sched.tasks}
-        threads = sorted({names.get(e[0], "?") for e in cycle if e[1] == "sync"})
-        operations = sum(1 for e in cycle if e[1] == "sync")
-        done = "finished" if not sched.progress_count else "finished or did any work"
-        message = (f"{', '.join(threads)} kept taking and putting back locks in step "
-                   f"without getting anywhere. For {sched.max_steps:,} steps no thread "
-                   f"{done}; the last {repeats * operations:,} lock operations are the same "
-                   f"cycle of {operations}, repeated {repeats} times (shown below): each "
-                   f"thread takes one lock, finds the next busy, puts its lock back and "
-                   f"tries again, and the others do the same at the same moment. Backing "
-                   f"off and retrying at once can go on forever; take the locks in one "
-                   f"global order instead.")
-        steps = interleaving_of(sched, cycle)
+        threads = sorted({names.get(e[0], "?") for e in cycle})
+        operations = len(cycle)
+        backs_off = any(e[2] in ("busy", "timed out") for e in cycle)
+        message = (f"{', '.join(threads)} kept taking and releasing locks without getting "
+                   f"anywhere: for {sched.max_steps:,} steps no thread finished its work, and "
+                   f"the last {repeats * operations:,} operations on locks are one cycle of "
+                   f"{operations}, repeated {repeats} times (the cycle is shown below).")
+        if backs_off:
+            message += (" Each thread takes a lock, finds the next one busy, puts its lock "
+                        "back and tries again, while the others do the same at the same "
+                        "moment, so nobody ever holds all it needs. Backing off and retrying "
+                        "can go on forever: take the locks in one global order instead.")
+        steps = cycle_steps(sched, entries, start)
         return ScheduleFailure("livelock", message,
                                {"trace": steps, "livelock": {
                                    "threads": threads, "operations per cycle": operations,
@@ -428,11 +429,28 @@ def _steps(sched: Scheduler, trace: Any = None) -> list[dict[str, Any]]:
     return steps
 
 
-def interleaving_of(sched: Scheduler, trace: list[tuple], limit: int = 60) -> list[dict[str, Any]]:
-    """A slice of the trace as steps to show (a livelock's cycle), at most `limit`."""
-    steps = _steps(sched, trace)[:limit]
-    return [{"thread": s["thread"], "file": s["file"], "line": s["line"],
-             "source": s["source"] or _event_text(sched, s)} for s in steps]
+def cycle_steps(sched: Scheduler, entries: list[tuple], start: int, limit: int = 80) -> list[dict[str, Any]]:
+    """The operations on primitives in entries[start:] (a livelock's cycle), one row each:
+    the thread, the student's line it was on, and what the operation did."""
+    names = {t.tid: t.name for t in sched.tasks}
+    line: dict[int, tuple[Any, int]] = {}  # thread -> (code, line) it is on
+    rows: list[dict[str, Any]] = []
+    for k, (tid, kind, a, b) in enumerate(entries):
+        if kind not in ("sync", "switch", "progress"):
+            line[tid] = (kind, b or 0)
+            continue
+        if kind != "sync" or k < start:
+            continue
+        code, lineno = line.get(tid, (None, 0))
+        step = {"event": a, "object": b}
+        row = {"thread": names.get(tid, "?"), "file": "", "line": 0, "source": ""}
+        if code is not None:
+            row.update(file=_short(code.co_filename), line=lineno, source=_line(code.co_filename, lineno))
+        row["note"] = _event_text(sched, step)
+        rows.append(row)
+        if len(rows) >= limit:
+            break
+    return rows
 
 
 def interleaving(sched: Scheduler, last: int = 24) -> list[dict[str, Any]]:

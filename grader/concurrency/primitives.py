@@ -101,8 +101,10 @@ class Lock:
             self._real.release()
             self._owner = None
             return
+        task.sched.before(task, "release", self)
         self._real.release()  # RuntimeError on an unlocked lock, as the standard one
         owner, self._owner = self._owner, None
+        self._taken_in = None  # a frame kept would keep its locals (and this lock) alive
         if self._user and owner is not None:
             task.sched.on_release(owner, self._outer or self, task)
         task.sched.wake(self)

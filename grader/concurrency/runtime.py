@@ -267,7 +267,15 @@ class Scheduler:
         self.clock += TICK
         self._wake_expired()
         self.trace.append((task.tid, "sync", what, obj))
-        if self.strategy.switch_at_sync():
+        if self.strategy.switch_at_sync(what):
+            self._yield(task)
+
+    def before(self, task: Task, what: str, obj: Any = None) -> None:
+        """Called by a primitive before an operation whose scheduling point comes after
+        it (a release): the strategy may end the turn here (lockstep does)."""
+        if self.over:
+            raise Abort()
+        if self.strategy.switch_before(what):
             self._yield(task)
 
     def note(self, task: Task, what: str, obj: Any = None) -> None:

@@ -3,7 +3,10 @@
 The scheduler asks a strategy three questions and tells it one thing:
 
 - ``switch_at_step(steps)``: at a bytecode of the student's files, switch threads?
-- ``switch_at_sync()``: at an operation on a synchronisation primitive, switch threads?
+- ``switch_at_sync(what)``: at an operation on a synchronisation primitive (`what`:
+  acquire, release, start, join, ...), switch threads? Asked before an acquire acts,
+  after a release acted (so that a thread it woke may run);
+- ``switch_before(what)``: before a release acts, switch threads too?
 - ``choose(runnable, current)``: which runnable thread gets the turn?
 - ``on_spawn(task)`` and ``on_run(task)``: a thread was created; a thread got the turn.
 
@@ -35,7 +38,9 @@ class Strategy(Protocol):
 
     def switch_at_step(self, steps: int) -> bool: ...
 
-    def switch_at_sync(self) -> bool: ...
+    def switch_at_sync(self, what: str) -> bool: ...
+
+    def switch_before(self, what: str) -> bool: ...
 
     def choose(self, runnable: list[Task], current: Task | None) -> Task: ...
 
@@ -57,8 +62,11 @@ class RandomWalk:
     def switch_at_step(self, steps: int) -> bool:
         return self.rng.random() < self.p_step
 
-    def switch_at_sync(self) -> bool:
+    def switch_at_sync(self, what: str) -> bool:
         return self.rng.random() < self.p_sync
+
+    def switch_before(self, what: str) -> bool:
+        return False
 
     def choose(self, runnable: list[Task], current: Task | None) -> Task:
         others = [t for t in runnable if t is not current]
@@ -93,8 +101,11 @@ class PCT:
             return True
         return False
 
-    def switch_at_sync(self) -> bool:
+    def switch_at_sync(self, what: str) -> bool:
         return True  # a wake-up may have made a higher-priority thread runnable
+
+    def switch_before(self, what: str) -> bool:
+        return False
 
     def choose(self, runnable: list[Task], current: Task | None) -> Task:
         return max(runnable, key=lambda t: t.priority)
@@ -111,11 +122,13 @@ class Lockstep:
     def __init__(self, quantum: int = 1000) -> None:
         self.quantum = quantum
         self.turn_started = 0
+        self.last: Task | None = None
 
     def on_spawn(self, task: Task) -> None:
         pass
 
     def on_run(self, task: Task) -> None:
+        self.last = task
         self.turn_started = -1  # counted from the next step
 
     def switch_at_step(self, steps: int) -> bool:
@@ -126,13 +139,20 @@ class Lockstep:
             return True
         return False
 
-    def switch_at_sync(self) -> bool:
+    def switch_at_sync(self, what: str) -> bool:
+        # One operation per turn: the turn ends before an acquire (or a join, a wait ...)
+        # acts and before a release acts, never right after it. Starting a thread is not
+        # a turn: the threads a loop starts set off together.
+        return what not in ("start", "release")
+
+    def switch_before(self, what: str) -> bool:
         return True
 
     def choose(self, runnable: list[Task], current: Task | None) -> Task:
-        if current is None:
+        previous = current or self.last
+        if previous is None:
             return min(runnable, key=lambda t: t.tid)
-        later = [t for t in runnable if t.tid > current.tid]
+        later = [t for t in runnable if t.tid > previous.tid]
         return min(later or runnable, key=lambda t: t.tid)
 
 
