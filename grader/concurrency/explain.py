@@ -13,6 +13,7 @@ import linecache
 import os
 import sys
 import traceback
+from multiprocessing.sharedctypes import SynchronizedBase
 from types import CodeType, FrameType, ModuleType
 from typing import Any
 
@@ -120,7 +121,7 @@ def _find_name(sched: Scheduler, lock: Any) -> str:
             owners = [o for o in gc.get_referrers(ref)
                       if getattr(o, "__dict__", None) is ref and not _is_grader_object(o)]
             if owners:
-                candidates.append((0, f"{describe_object(owners[0])}.{attr}"))
+                candidates.append((0, _attribute_name(sched, owners[0], attr)))
         elif isinstance(ref, list):
             if any(ref is held for held in internal_lists):
                 continue
@@ -135,13 +136,20 @@ def _find_name(sched: Scheduler, lock: Any) -> str:
             except TypeError:
                 attr = None
             if attr is not None:
-                candidates.append((0, f"{describe_object(ref)}.{attr}"))
+                candidates.append((0, _attribute_name(sched, ref, attr)))
     if candidates:
         return min(candidates)[1]
     site = getattr(lock, "_site", None)
     if site:
         return f"the {kind} created at {_short(site[0])} line {site[1]}"
     return f"{'an' if kind[0] in 'AEIOU' else 'a'} {kind}"
+
+
+def _attribute_name(sched: Scheduler, owner: Any, attr: str) -> str:
+    if isinstance(owner, SynchronizedBase):
+        # The lock of a multiprocessing.Value or Array: named by the value's own name.
+        return f"the lock of {_find_name(sched, owner)}"
+    return f"{describe_object(owner)}.{attr}"
 
 
 def describe_blocker(sched: Scheduler, blocker: Any) -> tuple[str, Task | None]:
@@ -157,6 +165,9 @@ def describe_blocker(sched: Scheduler, blocker: Any) -> tuple[str, Task | None]:
         if kind == "Condition":
             return f"a notify on {name_lock(sched, target)}", None
         return f"{name_lock(sched, target)} ({kind.lower()})", None
+    kind = getattr(type(blocker), "_blocker_kind", None)  # a multiprocessing semaphore, event
+    if kind is not None:
+        return f"{name_lock(sched, blocker)} ({kind})", None
     owner = getattr(blocker, "_owner", None)
     outer = getattr(blocker, "_outer", None)
     if outer is not None and hasattr(outer, "_holder"):  # an RLock
@@ -398,7 +409,7 @@ def _steps(sched: Scheduler, trace: Any = None) -> list[dict[str, Any]]:
     steps: list[dict[str, Any]] = []
     # Per thread: its last line step and the offset of the last instruction in it, to tell
     # a line resumed after a switch (the offsets go on) from the line run again.
-    where: dict[int, tuple[dict[str, Any], int]] = {}
+    where: dict[int, tuple[dict[str, Any], int, int]] = {}  # and the step's index
     for tid, kind, a, b in (sched.trace if trace is None else trace):
         if kind in ("switch", "progress"):
             continue
@@ -414,14 +425,18 @@ def _steps(sched: Scheduler, trace: Any = None) -> list[dict[str, Any]]:
         if not same_line:
             before = where.get(tid)
             resumed = (before is not None and before[0]["code"] is code
-                       and before[0]["line"] == lineno and offset > before[1])
+                       and before[0]["line"] == lineno and offset > before[1]
+                       and any(s["thread"] != names.get(tid) for s in steps[before[2] + 1:]))
             last = {"thread": names.get(tid, "?"), "code": code, "file": _short(code.co_filename),
                     "path": code.co_filename, "line": lineno or 0,
                     "source": _line(code.co_filename, lineno or 0), "event": "",
                     "reads": set(), "writes": set(),
                     "resumes": before[0] if resumed else None}
             steps.append(last)
-        where[tid] = (last, offset)
+        if not same_line:
+            where[tid] = (last, offset, len(steps) - 1)
+        else:
+            where[tid] = (last, offset, where[tid][2])
         if opname in _READS and isinstance(argval, str):
             last["reads"].add(argval)
         elif opname in _WRITES and isinstance(argval, str):
