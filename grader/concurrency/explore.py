@@ -163,7 +163,7 @@ class Engine:
 
     def __init__(self, test: str, *, schedules: int = 200, seconds: float = 2.0,
                  strategy: str = "mixed", max_steps: int = 200_000, schedule_timeout: float = 5.0,
-                 exercise: str = "<exercise>") -> None:
+                 stress_timeout: float = 10.0, exercise: str = "<exercise>") -> None:
         self.test = test
         self.exercise = exercise
         self.schedules = schedules
@@ -171,6 +171,9 @@ class Engine:
         self.strategy = strategy
         self.max_steps = max_steps
         self.schedule_timeout = schedule_timeout
+        # A run on real threads after a fallback: generous, since a loaded machine must
+        # not turn a correct program's slow run into a failure.
+        self.stress_timeout = stress_timeout
         self.explorations: list[Exploration] = []  # every explore/stress call, in order
 
     @classmethod
@@ -247,7 +250,7 @@ class Engine:
                   f"{where}, in code it cannot switch (a primitive it does not control, I/O "
                   f"or a long C call), so real threads under forced preemption judged this test")
         result = self.stress(scenario, runs=min(STRESS_RUNS, max(1, planned)),
-                             timeout=self.schedule_timeout, stop_at_first=stop_at_first)
+                             timeout=self.stress_timeout, stop_at_first=stop_at_first)
         result.engine_reason = reason
         result.seconds = time.perf_counter() - start
         return result
