@@ -192,8 +192,8 @@ def describe_deadlock(sched: Scheduler, blocked: list[Task]) -> ScheduleFailure:
             taken_at, _ = left
             message = (f"{task.name} waits for {what}, which it took itself at {taken_at} and "
                        f"never released: that call ended with an exception before its release, "
-                       f"so the lock stayed held ({sites[task]} now waits for it forever). "
-                       f"Release a lock in a finally: block, or take it with `with`.")
+                       f"so the lock stayed held, and at {sites[task]} it now waits for it "
+                       f"forever. Release a lock in a finally: block, or take it with `with`.")
             lines.append(f"{task.name} took {what} at {taken_at}; an exception left that call "
                          f"without releasing it")
             lines.append(f"{task.name} waits for it again at {sites[task]}")
@@ -234,12 +234,13 @@ _RETURNS = {"RETURN_VALUE", "RETURN_CONST", "RETURN_GENERATOR"}
 def left_held(sched: Scheduler, blocker: Any) -> tuple[str, bool] | None:
     """Where a lock still held was taken, and whether the call that took it has ended by
     an exception, when that call is over (the lock was left held on the way out)."""
-    frame = getattr(blocker, "_taken_in", None)
+    taken = getattr(blocker, "_taken_in", None)
     owner = getattr(blocker, "_owner", None)
-    if frame is None or owner is None:
+    if taken is None or owner is None:
         return None
+    frame, lineno = taken
     code = frame.f_code
-    taken_at = f"{_short(code.co_filename)} line {frame.f_lineno}: {_line(code.co_filename, frame.f_lineno)}"
+    taken_at = f"{_short(code.co_filename)} line {lineno}: {_line(code.co_filename, lineno)}"
     live = sys._current_frames().get(owner.ident or -1)
     while live is not None:
         if live is frame:

@@ -54,7 +54,8 @@ class Lock:
         self._user = self._site[2]
         self._outer: Any = None  # the RLock or Condition this lock serves, for messages
         self._waits_for: Any = None  # set on a Condition's waiter: the condition
-        self._taken_in: FrameType | None = None  # the student's frame that last took it
+        # The student's frame that took it, and the line it was on then.
+        self._taken_in: tuple[FrameType, int] | None = None
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         if not blocking and timeout != -1:
@@ -91,7 +92,8 @@ class Lock:
     def _took(self, task: Task, ordering: bool = True) -> None:
         self._owner = task
         if self._user or self._outer is not None:
-            self._taken_in = task.sched.student_frame(sys._getframe(2))
+            frame = task.sched.student_frame(sys._getframe(2))
+            self._taken_in = (frame, frame.f_lineno) if frame is not None else None
         if self._user:
             task.sched.on_acquire(task, self._outer or self, ordering)
 
