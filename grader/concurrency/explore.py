@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from grader.concurrency import primitives as p
-from grader.concurrency.runtime import Scheduler, ScenarioFailed, ScheduleFailure, current_task
+from grader.concurrency.runtime import (LockCycle, Scheduler, ScenarioFailed, ScheduleFailure,
+                                        current_task)
 from grader.concurrency.shim import student_files
 from grader.concurrency.stress import ThreadHelpers
 from grader.testing import Failure
@@ -114,8 +115,9 @@ class Exploration:
     max_lock_holders: int = 0
     # Lock-order cycles seen, each with the creation sites of its locks, and the sites of
     # locks some thread released without having taken them (signals, not locks).
-    cycles: list[tuple[frozenset, str]] = field(default_factory=list)
+    cycles: list[LockCycle] = field(default_factory=list)
     handoff_sites: set[tuple[str, int]] = field(default_factory=set)
+    edge_threads: dict[tuple, set[str]] = field(default_factory=dict)
     leftover_threads: list[str] = field(default_factory=list)
     cut_short: bool = False  # the seconds budget ended before the list of seeds
     # Which engine judged: "controlled" (the scheduler) or "stress" (real threads under
@@ -131,7 +133,7 @@ class Exploration:
     def lock_order_cycles(self) -> list[str]:
         """Locks taken in a cycle of orders that can deadlock: not through a lock used as
         a signal between threads, not taken under a common gate lock."""
-        return [text for sites, text in self.cycles if not sites & self.handoff_sites]
+        return [c.text for c in self.cycles if c.can_deadlock(self.handoff_sites, self.edge_threads)]
 
     @property
     def ok(self) -> bool:
@@ -227,6 +229,8 @@ class Engine:
             result.max_lock_holders = max(result.max_lock_holders, sched.max_holders)
             result.cycles.extend(sched.cycles)
             result.handoff_sites |= sched.handoff_sites
+            for edge, threads in sched.edge_threads.items():
+                result.edge_threads.setdefault(edge, set()).update(threads)
             if sched.leftover and not result.leftover_threads:
                 result.leftover_threads = list(sched.leftover)
             if failure is not None:

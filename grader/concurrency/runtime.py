@@ -128,6 +128,26 @@ def opcode_tracer(files: frozenset[str], on_opcode: Callable[[FrameType], None])
     return on_call
 
 
+@dataclass(frozen=True)
+class LockCycle:
+    """Locks seen taken in a cycle of orders: the creation sites of its locks, its edges
+    (site of the lock held, site of the lock taken), and the cycle in words."""
+
+    sites: frozenset
+    edges: tuple
+    text: str
+
+    def can_deadlock(self, handoff_sites: set, edge_threads: dict) -> bool:
+        """Not through a lock some thread released without having taken it (a signal
+        between threads, as a semaphore is), and with edges taken by two threads or more:
+        a deadlock needs each of two threads to hold one lock and want the next; one
+        thread taking every order in turn (a sequential test) shows no such pair."""
+        if self.sites & handoff_sites:
+            return False
+        takers = set().union(*(edge_threads.get(edge, set()) for edge in self.edges))
+        return len(takers) >= 2
+
+
 def _site_of(lock: Any) -> tuple[str, int]:
     """Where a lock was created: the same for its copies in every schedule."""
     site = getattr(lock, "_site", None)
@@ -169,7 +189,9 @@ class Scheduler:
         # is a signal between threads (a semaphore), and lock-order rules do not apply.
         self.handoff_sites: set[tuple[str, int]] = set()
         # Lock-order cycles found, as (creation sites of their locks, description).
-        self.cycles: list[tuple[frozenset, str]] = []
+        self.cycles: list[LockCycle] = []
+        # Which threads took a lock created at one site while holding one from another.
+        self.edge_threads: dict[tuple[tuple[str, int], tuple[str, int]], set[str]] = {}
         self.described_cycles: set[frozenset] = set()  # site sets already described
         self.progress_count = 0  # threads finished and units of work the test reported
         self._keep: list[Any] = []  # objects named in annotations, kept alive for their ids
@@ -333,6 +355,9 @@ class Scheduler:
         and report a cycle there (a potential deadlock) as soon as one closes."""
         if ordering:
             for held in task.held:
+                if held is not lock:
+                    edge = (_site_of(held), _site_of(lock))
+                    self.edge_threads.setdefault(edge, set()).add(task.name)
                 if held is not lock and (held, lock) not in self.lock_order:
                     from grader.concurrency.explain import describe_lock_cycle, student_site
 
@@ -349,9 +374,11 @@ class Scheduler:
                     if sites in self.described_cycles or self._gated(ring):
                         continue
                     self.described_cycles.add(sites)
+                    edges = tuple((_site_of(x), _site_of(ring[(i + 1) % len(ring)]))
+                                  for i, x in enumerate(ring))
                     # Named while alive. A tuple: a list holding the locks would be a
                     # candidate name for them ("lock [0] of a list") while they are named.
-                    self.cycles.append((sites, describe_lock_cycle(self, ring)))
+                    self.cycles.append(LockCycle(sites, edges, describe_lock_cycle(self, ring)))
         task.held.append(lock)
         holders = sum(1 for t in self.tasks if t.held)
         if holders > self.max_holders:
@@ -382,10 +409,6 @@ class Scheduler:
             common = gates if common is None else common & gates
         return bool(common)
 
-    @property
-    def inversions(self) -> list[str]:
-        """Lock-order cycles that can deadlock: none through a lock used as a signal."""
-        return [text for sites, text in self.cycles if not sites & self.handoff_sites]
 
     def on_release(self, owner: Task, lock: Any, releaser: Task | None = None) -> None:
         if releaser is not None and releaser is not owner:

@@ -221,3 +221,17 @@ def test_a_line_interrupted_by_a_switch_is_shown_as_the_rest_of_that_line(studen
                 assert first["thread"] == row["thread"] and row["source"].startswith("… ")
                 assert any(s["thread"] != row["thread"] for s in steps[row["continues"]:i - 1])
                 assert f"(the rest of step {row['continues']})" in trace_text(steps)
+
+
+def test_one_thread_taking_both_orders_in_turn_draws_no_hint(student_code):
+    """The readers_writers stub's sequential test: one thread reads (readers_lock, then
+    room) and leaves (room, then readers_lock). No second thread, no deadlock pair."""
+    module = student_code("rw_alone", READERS_WRITERS)
+
+    def scenario(run):
+        lock = module.RWLock()
+        lock.acquire_read()
+        lock.release_read()
+
+    result = engine(1).explore(scenario)
+    assert result.cycles and not result.lock_order_cycles, result.lock_order_cycles
