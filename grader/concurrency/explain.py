@@ -13,7 +13,6 @@ import linecache
 import os
 import sys
 import traceback
-from multiprocessing.sharedctypes import SynchronizedBase
 from types import CodeType, FrameType, ModuleType
 from typing import Any
 
@@ -146,7 +145,9 @@ def _find_name(sched: Scheduler, lock: Any) -> str:
 
 
 def _attribute_name(sched: Scheduler, owner: Any, attr: str) -> str:
-    if isinstance(owner, SynchronizedBase):
+    # multiprocessing's Synchronized* wrappers (not imported here: for code that never
+    # uses multiprocessing, importing it would only grow the heap every name scans)
+    if type(owner).__module__ == "multiprocessing.sharedctypes" and hasattr(owner, "get_lock"):
         # The lock of a multiprocessing.Value or Array: named by the value's own name.
         return f"the lock of {_find_name(sched, owner)}"
     return f"{describe_object(owner)}.{attr}"
@@ -411,12 +412,14 @@ def _steps(sched: Scheduler, trace: Any = None) -> list[dict[str, Any]]:
     # Per thread: its last line step and the offset of the last instruction in it, to tell
     # a line resumed after a switch (the offsets go on) from the line run again.
     where: dict[int, tuple[dict[str, Any], int, int]] = {}  # and the step's index
+    latest: dict[int, int] = {}  # per thread: the index of its latest step
     for tid, kind, a, b in (sched.trace if trace is None else trace):
         if kind in ("switch", "progress"):
             continue
         if kind == "sync":
             steps.append({"thread": names.get(tid, "?"), "file": "", "line": 0, "source": "",
                           "event": a, "object": b, "reads": set(), "writes": set()})
+            latest[tid] = len(steps) - 1
             continue
         code, offset, lineno = kind, a, b
         opname, argval = _instruction(code, offset)
@@ -427,7 +430,7 @@ def _steps(sched: Scheduler, trace: Any = None) -> list[dict[str, Any]]:
             before = where.get(tid)
             resumed = (before is not None and before[0]["code"] is code
                        and before[0]["line"] == lineno and offset > before[1]
-                       and any(s["thread"] != names.get(tid) for s in steps[before[2] + 1:]))
+                       and any(i > before[2] for t, i in latest.items() if t != tid))
             last = {"thread": names.get(tid, "?"), "code": code, "file": _short(code.co_filename),
                     "path": code.co_filename, "line": lineno or 0,
                     "source": _line(code.co_filename, lineno or 0), "event": "",
@@ -438,6 +441,7 @@ def _steps(sched: Scheduler, trace: Any = None) -> list[dict[str, Any]]:
             where[tid] = (last, offset, len(steps) - 1)
         else:
             where[tid] = (last, offset, where[tid][2])
+        latest[tid] = len(steps) - 1
         if opname in _READS and isinstance(argval, str):
             last["reads"].add(argval)
         elif opname in _WRITES and isinstance(argval, str):
