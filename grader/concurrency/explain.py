@@ -16,7 +16,7 @@ import traceback
 from types import CodeType, FrameType, ModuleType
 from typing import Any
 
-from grader.concurrency.runtime import Scheduler, ScheduleFailure, Task
+from grader.concurrency.runtime import Scheduler, ScheduleFailure, Task, is_student_file
 
 # ---- where: the student's line of code --------------------------------------------
 
@@ -33,7 +33,7 @@ def student_site(sched: Scheduler, frame: FrameType | None) -> str:
     """'transfer.py line 14: with dst.lock:' for the innermost student frame."""
     while frame is not None:
         filename = frame.f_code.co_filename
-        if filename in sched.files:
+        if is_student_file(filename, sched.files):
             return f"{_short(filename)} line {frame.f_lineno}: {_line(filename, frame.f_lineno)}"
         frame = frame.f_back
     # Not in the student's files: the hidden test's own code, which students never see,
@@ -279,7 +279,7 @@ def describe_exception(sched: Scheduler, task: Task, exc: BaseException) -> Sche
                                {"trace": interleaving(sched)})
     where = ""
     for frame, lineno in traceback.walk_tb(exc.__traceback__):
-        if frame.f_code.co_filename in sched.files:
+        if is_student_file(frame.f_code.co_filename, sched.files):
             where = f" ({_short(frame.f_code.co_filename)} line {lineno}: {_line(frame.f_code.co_filename, lineno)})"
     who = "the test's main thread" if task is sched.root else task.name
     text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
@@ -294,8 +294,8 @@ def loop_site(sched: Scheduler, task: Task) -> str:
     most often does not."""
     counts: dict[tuple[str, int], int] = {}
     for tid, code, _lasti, lineno in sched.trace:
-        if tid == task.tid and hasattr(code, "co_filename") and code.co_filename in sched.files \
-                and lineno is not None:
+        if tid == task.tid and hasattr(code, "co_filename") \
+                and is_student_file(code.co_filename, sched.files) and lineno is not None:
             key = (code.co_filename, lineno)
             counts[key] = counts.get(key, 0) + 1
     if not counts:

@@ -235,3 +235,13 @@ def test_one_thread_taking_both_orders_in_turn_draws_no_hint(student_code):
 
     result = engine(1).explore(scenario)
     assert result.cycles and not result.lock_order_cycles, result.lock_order_cycles
+
+
+def test_the_report_says_which_engine_judged():
+    details = {"engine": "stress", "engine_reason": "schedule 1 stopped in code it cannot switch"}
+    text = outcome_text(Outcome("t", "t", 1, 1, "passed", "no failure in 20 runs", details))
+    assert "Judged by: real threads under forced preemption" in text
+    assert "why: schedule 1 stopped in code it cannot switch" in text
+    assert "engine: stress" not in text, "said once, in words"
+    controlled = outcome_text(Outcome("t", "t", 1, 0, "race", "lost 1", {"engine": "controlled"}))
+    assert "Judged by: the controlled scheduler" in controlled
