@@ -75,13 +75,14 @@ class Task:
 _tasks: dict[int, Task] = {}
 
 
+# A process forked by a controlled thread inherits the table, not the scheduler: its
+# threads are ordinary ones there (a forked copy of this thread keeps its ident).
+os.register_at_fork(after_in_child=_tasks.clear)
+
+
 def current_task() -> Task | None:
-    """The controlled task calling, or None when called from an ordinary thread (or from
-    a process forked by a controlled thread: it inherits the table, not the scheduler)."""
-    task = _tasks.get(_thread.get_ident())
-    if task is not None and task.sched.pid != os.getpid():
-        return None
-    return task
+    """The controlled task calling, or None when called from an ordinary thread."""
+    return _tasks.get(_thread.get_ident())
 
 
 def is_student_file(filename: str, files: frozenset[str]) -> bool:
@@ -160,7 +161,6 @@ class Scheduler:
     def __init__(self, seed: int, *, files: frozenset[str], strategy: str = "mixed",
                  max_steps: int = 200_000, trace_len: int = 6000) -> None:
         self.seed = seed
-        self.pid = os.getpid()
         self.rng = random.Random(seed)
         self.files = files
         self.strategy = self._make_strategy(strategy)
