@@ -364,9 +364,9 @@ def describe_livelock(sched: Scheduler, task: Task) -> ScheduleFailure:
                                {"trace": steps, "livelock": {
                                    "threads": threads, "operations per cycle": operations,
                                    "repeats": repeats}})
-    message = (f"the threads ran {sched.max_steps:,} steps without finishing: busy waiting or a "
-               f"livelock. {task.name} was looping at {loop_site(sched, task)}. "
-               f"Busiest: {spinning}.")
+    # The verdict ("busy waiting") is the report's heading: the message says where.
+    message = (f"the threads ran {sched.max_steps:,} steps without finishing: {task.name} was "
+               f"looping at {loop_site(sched, task)}. Busiest: {spinning}.")
     return ScheduleFailure("busy_wait", message, {"trace": interleaving(sched, last=30)})
 
 
