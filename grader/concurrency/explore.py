@@ -22,9 +22,11 @@ from grader.concurrency.stress import ThreadHelpers
 from grader.testing import Failure
 
 REPLAY_ENV = "GRADER_REPLAY_SEED"
-# The position of the lockstep schedule in every exploration's list of seeds (the second:
-# a livelock is found early, and a one-schedule exploration keeps its random walk).
+# The lockstep schedule is added to every exploration of two schedules or more, second
+# in line (a livelock is found early), on a seed of its own: every random schedule of the
+# list still runs, in the same order, so no bug they find can be lost to it.
 LOCKSTEP_SCHEDULE = 1
+LOCKSTEP_SEED = 999  # offset from the test's base seed; lists stay far below 999 seeds
 # Runs on real threads when a test falls back to the stress engine.
 STRESS_RUNS = 20
 
@@ -191,13 +193,16 @@ class Engine:
         if replay:
             return [int(replay)]
         base = self._base_seed()
-        return [base + i for i in range(count)]
+        seeds = [base + i for i in range(count)]
+        if self.strategy == "mixed" and 2 <= count < LOCKSTEP_SEED:
+            seeds.insert(LOCKSTEP_SCHEDULE, base + LOCKSTEP_SEED)
+        return seeds
 
     def strategy_for(self, seed: int) -> str:
         """The strategy of one schedule, from its seed alone (so a replay runs the same):
-        the second seed of every exploration is the lockstep schedule, on which threads
-        retrying in step show a livelock; the others are random walks and PCT."""
-        if self.strategy == "mixed" and seed - self._base_seed() == LOCKSTEP_SCHEDULE:
+        the lockstep seed's schedule is lockstep, on which threads retrying in step show a
+        livelock; the others are random walks and PCT, drawn from the seed."""
+        if self.strategy == "mixed" and seed - self._base_seed() == LOCKSTEP_SEED:
             return "lockstep"
         return self.strategy
 

@@ -143,7 +143,7 @@ def test_correct_dinners_never_fail_on_any_schedule_lockstep_included(student_co
     module = student_code("dinners_ok_" + name, DINNERS)
     result = engine(300, max_steps=3_000).explore(dinner(getattr(module, name)),
                                                   stop_at_first=False)
-    assert result.schedules == 300 and not result.failures, result.failures[:1]
+    assert result.schedules == 300 + 1 and not result.failures  # + lockstep, result.failures[:1]
 
 
 def test_lockstep_lets_a_thread_polling_a_flag_see_it_set(student_code):
@@ -198,3 +198,15 @@ def test_every_strategy_answers_the_same_interface():
         assert isinstance(strategy.switch_at_step(1), bool)
         assert isinstance(strategy.switch_at_sync("acquire"), bool)
         assert isinstance(strategy.switch_before("release"), bool)
+
+
+def test_the_lockstep_schedule_is_added_not_put_in_place_of_a_random_one():
+    from grader.concurrency.explore import LOCKSTEP_SEED
+
+    eng = engine()
+    seeds = eng.seeds(200)
+    base = seeds[0]
+    assert len(seeds) == 201 and seeds[1] == base + LOCKSTEP_SEED
+    assert [s for s in seeds if eng.strategy_for(s) != "lockstep"] == [base + i for i in range(200)]
+    assert [eng.strategy_for(s) for s in seeds].count("lockstep") == 1
+    assert eng.seeds(1) == [base], "a single schedule stays a random one"
