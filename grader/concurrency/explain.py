@@ -351,9 +351,10 @@ def describe_livelock(sched: Scheduler, task: Task) -> ScheduleFailure:
         operations = len(cycle)
         backs_off = any(e[2] in ("busy", "timed out") for e in cycle)
         message = (f"{', '.join(threads)} kept taking and releasing locks without getting "
-                   f"anywhere: for {sched.max_steps:,} steps no thread finished its work, and "
-                   f"the last {repeats * operations:,} operations on locks are one cycle of "
-                   f"{operations}, repeated {repeats} times (the cycle is shown below).")
+                   f"anywhere: the schedule ran out of its {sched.max_steps:,} steps, and its "
+                   f"last {repeats * operations:,} operations on locks, with no thread "
+                   f"finishing its work in between, are one cycle of {operations} repeated "
+                   f"{repeats} times (the cycle is shown below).")
         if backs_off:
             message += (" Each thread takes a lock, finds the next one busy, puts its lock "
                         "back and tries again, while the others do the same at the same "
