@@ -287,6 +287,18 @@ class Engine:
         self.explorations.append(result)
         return result
 
+    def judged_by(self) -> dict[str, Any] | None:
+        """Which engine judged this test (a field of its result, pass or fail), and why it
+        fell back to stress if it did; None when the test explored nothing."""
+        if not self.explorations:
+            return None
+        stressed = [e for e in self.explorations if e.stressed]
+        judged: dict[str, Any] = {"engine": "stress" if stressed else "controlled"}
+        reasons = [e.engine_reason for e in stressed if e.engine_reason]
+        if reasons:
+            judged["engine_reason"] = reasons[0]
+        return judged
+
     def summary(self) -> tuple[str, dict[str, Any]] | None:
         """For a test that passed: what was explored (a note and figures for the report),
         and the first lock-order inversion seen, a hint (ordering locks one way everywhere
@@ -299,7 +311,6 @@ class Engine:
             return None  # one schedule of one thread: nothing worth telling
         seconds = sum(e.seconds for e in self.explorations)
         stressed = any(e.stressed for e in self.explorations)
-        reasons = [e.engine_reason for e in self.explorations if e.engine_reason]
         one = schedules == 1
         kind = (f"run{'' if one else 's'} on real threads under forced preemption" if stressed
                 else f"interleaving{'' if one else 's'} (schedule{'' if one else 's'}) of your threads")
@@ -310,9 +321,7 @@ class Engine:
             "steps (bytecodes and lock operations)": sum(e.steps for e in self.explorations)}}
         if any(e.cut_short for e in self.explorations):
             details["figures"]["budget"] = "the time budget ended before every planned schedule ran"
-        details["engine"] = "stress" if stressed else "controlled"
-        if reasons:
-            details["engine_reason"] = reasons[0]
+        details.update(self.judged_by() or {})
         if cycles:
             note += "; but locks were taken in opposite orders, which can deadlock (see below)"
             details["potential deadlock (a hint, not graded here)"] = cycles[0]

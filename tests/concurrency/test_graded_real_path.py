@@ -89,12 +89,13 @@ def _engine_tests(result):
 def test_correct_counters_the_engine_may_not_switch_earn_full_marks(tmp_path, source):
     result = _grade(tmp_path, "race_counter", "counter.py", source)
     assert result.points == result.max_points, [(t.name, t.verdict, t.message) for t in result.tests]
-    judged = _engine_tests(result)
-    assert judged, "the thread tests say which engine judged them"
+    judged = {t.name: t for t in _engine_tests(result)}
+    threaded = ("test_two_threads_lose_no_increment", "test_many_threads_lose_no_count")
+    assert set(threaded) <= set(judged), "the thread tests say which engine judged them"
     expected = "controlled" if source is MP_COUNTER else "stress"
-    assert {t.details["engine"] for t in judged} == {expected}
+    assert {judged[name].details["engine"] for name in threaded} == {expected}
     if expected == "stress":
-        assert all("cannot switch" in t.details["engine_reason"] for t in judged)
+        assert all("cannot switch" in judged[name].details["engine_reason"] for name in threaded)
 
 
 def test_a_race_on_a_multiprocessing_value_is_found(tmp_path):
