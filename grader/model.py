@@ -16,6 +16,7 @@ VERDICTS = {
     "deadlock": "deadlock",
     "starvation": "starvation",
     "busy_wait": "busy waiting",
+    "livelock": "livelock",
     "serial": "not parallel",
     "too_slow": "too slow",
     "timeout": "timeout",

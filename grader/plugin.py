@@ -241,6 +241,9 @@ def engine(request: pytest.FixtureRequest, exercise: Exercise) -> Iterator[Any]:
     # failed): unless the test recorded a note of its own.
     summary = engine.summary()
     node = request.node
+    judged = engine.judged_by()  # which engine judged: a field of the result, pass or fail
+    if judged is not None:
+        node.user_properties.append(("engine", judged))
     if summary is not None and not any(name == "note" for name, _ in node.user_properties):
         note, details = summary
         node.user_properties.extend([("note", note), ("details", details)])
@@ -461,7 +464,7 @@ def _outcome(item: pytest.Item) -> tuple[str, str, dict[str, Any], float]:
             return "not_judged", f"the test was skipped: {reason.removeprefix('Skipped: ')}", {}, duration
         if report.failed and excinfo is not None:
             verdict, message, details = describe(excinfo.value, item, report.when)
-            return verdict, message, details, duration
+            return verdict, message, {**_engine(item), **details}, duration
         if report.failed:
             return "error", f"the test failed in {report.when}", {}, duration
     if not any(report.when == "call" for report, _ in phases):
@@ -472,7 +475,12 @@ def _outcome(item: pytest.Item) -> tuple[str, str, dict[str, Any], float]:
         return ("tampered", "pytest reported a pass for a test that never finished: pytest's "
                             "reporting was changed (by your code?)", {}, duration)
     note, details = _recorded(item)
-    return "passed", note, details, duration
+    return "passed", note, {**_engine(item), **details}, duration
+
+
+def _engine(item: pytest.Item) -> dict[str, Any]:
+    """The concurrency engine's record of which engine judged the test, if it ran one."""
+    return next((dict(v) for n, v in getattr(item, "user_properties", ()) if n == "engine"), {})
 
 
 def _recorded(item: pytest.Item) -> tuple[str, dict[str, Any]]:

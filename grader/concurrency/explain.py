@@ -16,7 +16,7 @@ import traceback
 from types import CodeType, FrameType, ModuleType
 from typing import Any
 
-from grader.concurrency.runtime import Scheduler, ScheduleFailure, Task
+from grader.concurrency.runtime import Scheduler, ScheduleFailure, Task, is_student_file
 
 # ---- where: the student's line of code --------------------------------------------
 
@@ -33,7 +33,7 @@ def student_site(sched: Scheduler, frame: FrameType | None) -> str:
     """'transfer.py line 14: with dst.lock:' for the innermost student frame."""
     while frame is not None:
         filename = frame.f_code.co_filename
-        if filename in sched.files:
+        if is_student_file(filename, sched.files):
             return f"{_short(filename)} line {frame.f_lineno}: {_line(filename, frame.f_lineno)}"
         frame = frame.f_back
     # Not in the student's files: the hidden test's own code, which students never see,
@@ -120,7 +120,7 @@ def _find_name(sched: Scheduler, lock: Any) -> str:
             owners = [o for o in gc.get_referrers(ref)
                       if getattr(o, "__dict__", None) is ref and not _is_grader_object(o)]
             if owners:
-                candidates.append((0, f"{describe_object(owners[0])}.{attr}"))
+                candidates.append((0, _attribute_name(sched, owners[0], attr)))
         elif isinstance(ref, list):
             if any(ref is held for held in internal_lists):
                 continue
@@ -135,13 +135,22 @@ def _find_name(sched: Scheduler, lock: Any) -> str:
             except TypeError:
                 attr = None
             if attr is not None:
-                candidates.append((0, f"{describe_object(ref)}.{attr}"))
+                candidates.append((0, _attribute_name(sched, ref, attr)))
     if candidates:
         return min(candidates)[1]
     site = getattr(lock, "_site", None)
     if site:
         return f"the {kind} created at {_short(site[0])} line {site[1]}"
     return f"{'an' if kind[0] in 'AEIOU' else 'a'} {kind}"
+
+
+def _attribute_name(sched: Scheduler, owner: Any, attr: str) -> str:
+    # multiprocessing's Synchronized* wrappers (not imported here: for code that never
+    # uses multiprocessing, importing it would only grow the heap every name scans)
+    if type(owner).__module__ == "multiprocessing.sharedctypes" and hasattr(owner, "get_lock"):
+        # The lock of a multiprocessing.Value or Array: named by the value's own name.
+        return f"the lock of {_find_name(sched, owner)}"
+    return f"{describe_object(owner)}.{attr}"
 
 
 def describe_blocker(sched: Scheduler, blocker: Any) -> tuple[str, Task | None]:
@@ -157,6 +166,9 @@ def describe_blocker(sched: Scheduler, blocker: Any) -> tuple[str, Task | None]:
         if kind == "Condition":
             return f"a notify on {name_lock(sched, target)}", None
         return f"{name_lock(sched, target)} ({kind.lower()})", None
+    kind = getattr(type(blocker), "_blocker_kind", None)  # a multiprocessing semaphore, event
+    if kind is not None:
+        return f"{name_lock(sched, blocker)} ({kind})", None
     owner = getattr(blocker, "_owner", None)
     outer = getattr(blocker, "_outer", None)
     if outer is not None and hasattr(outer, "_holder"):  # an RLock
@@ -172,13 +184,27 @@ def describe_deadlock(sched: Scheduler, blocked: list[Task]) -> ScheduleFailure:
     sites = {t: task_site(sched, t) for t in blocked}
     cycle = _find_cycle(waits)
     lines = []
+    # The verdict ("deadlock") is the report's heading: messages do not repeat it.
     if cycle is not None and len(cycle) == 1:
         task = cycle[0]
         what, _ = waits[task]
-        message = (f"deadlock: {task.name} waits for {what}, which it already holds "
-                   f"({sites[task]}). A threading.Lock is not reentrant: a thread that takes "
-                   f"it twice waits for itself forever.")
-        lines.append(f"{task.name} holds {what} and waits for it again at {sites[task]}")
+        left = left_held(sched, task.blocker)
+        if left is not None and left[1]:
+            taken_at, _ = left
+            message = (f"{task.name} waits for {what}, which it took itself at {taken_at} and "
+                       f"never released: that call ended with an exception before its release, "
+                       f"so the lock stayed held, and at {sites[task]} it now waits for it "
+                       f"forever. Release a lock in a finally: block, or take it with `with`.")
+            lines.append(f"{task.name} took {what} at {taken_at}; an exception left that call "
+                         f"without releasing it")
+            lines.append(f"{task.name} waits for it again at {sites[task]}")
+        else:
+            kind = type(getattr(task.blocker, "_outer", None) or task.blocker).__name__
+            taken = f" (taken at {left[0]})" if left is not None else ""
+            message = (f"{task.name} waits for {what}, which it already holds{taken} "
+                       f"({sites[task]}). A {kind} is not reentrant: a thread that takes it "
+                       f"twice waits for itself forever.")
+            lines.append(f"{task.name} holds {what} and waits for it again at {sites[task]}")
     elif cycle is not None:
         parts = []
         for i, task in enumerate(cycle):
@@ -186,15 +212,46 @@ def describe_deadlock(sched: Scheduler, blocked: list[Task]) -> ScheduleFailure:
             held = ", ".join(name_lock(sched, h) for h in task.held) or "nothing"
             lines.append(f"{task.name} holds {held} and waits for {what} at {sites[task]}")
             parts.append(f"{task.name} waits for {what} ({sites[task]}), held by {owner.name if owner else '?'}")
-        message = ("deadlock: " + "; ".join(parts) + ". Each thread holds what the next one needs, "
+        message = ("; ".join(parts) + ". Each thread holds what the next one needs, "
                    "so none of them can go on.")
     else:
         for task in blocked:
-            what, _ = waits[task]
-            lines.append(f"{task.name} waits for {what} at {sites[task]}")
-        message = "deadlock: no thread can go on. " + "; ".join(lines) + "."
+            what, owner = waits[task]
+            line = f"{task.name} waits for {what} at {sites[task]}"
+            left = left_held(sched, task.blocker) if owner is not None else None
+            if left is not None and owner is not None and owner.state == "done":
+                why = "a call that ended with an exception" if left[1] else "a call that returned"
+                line += (f", taken by {owner.name} at {left[0]}, in {why} without releasing it; "
+                         f"{owner.name} has finished, so nobody will release it")
+            lines.append(line)
+        message = "no thread can go on. " + "; ".join(lines) + "."
     return ScheduleFailure("deadlock", message, {"cycle": lines, "cyclic": cycle is not None,
                                                  "trace": interleaving(sched)})
+
+
+_RETURNS = {"RETURN_VALUE", "RETURN_CONST", "RETURN_GENERATOR"}
+
+
+def left_held(sched: Scheduler, blocker: Any) -> tuple[str, bool] | None:
+    """Where a lock still held was taken, and whether the call that took it has ended by
+    an exception, when that call is over (the lock was left held on the way out)."""
+    taken = getattr(blocker, "_taken_in", None)
+    owner = getattr(blocker, "_owner", None)
+    if taken is None or owner is None:
+        return None
+    frame, lineno = taken
+    code = frame.f_code
+    taken_at = f"{_short(code.co_filename)} line {lineno}: {_line(code.co_filename, lineno)}"
+    live = sys._current_frames().get(owner.ident or -1)
+    while live is not None:
+        if live is frame:
+            return None  # still inside the call that took it: held on purpose
+        live = live.f_back
+    if frame.f_lasti < 0:
+        return taken_at, False
+    opname, _ = _instruction(code, frame.f_lasti)
+    # A frame that ended anywhere but at a return (or a yield) was left by an exception.
+    return taken_at, opname not in _RETURNS and not opname.startswith("YIELD")
 
 
 def _find_cycle(waits: dict[Task, tuple[str, Task | None]]) -> list[Task] | None:
@@ -222,7 +279,7 @@ def describe_exception(sched: Scheduler, task: Task, exc: BaseException) -> Sche
                                {"trace": interleaving(sched)})
     where = ""
     for frame, lineno in traceback.walk_tb(exc.__traceback__):
-        if frame.f_code.co_filename in sched.files:
+        if is_student_file(frame.f_code.co_filename, sched.files):
             where = f" ({_short(frame.f_code.co_filename)} line {lineno}: {_line(frame.f_code.co_filename, lineno)})"
     who = "the test's main thread" if task is sched.root else task.name
     text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
@@ -237,8 +294,8 @@ def loop_site(sched: Scheduler, task: Task) -> str:
     most often does not."""
     counts: dict[tuple[str, int], int] = {}
     for tid, code, _lasti, lineno in sched.trace:
-        if tid == task.tid and hasattr(code, "co_filename") and code.co_filename in sched.files \
-                and lineno is not None:
+        if tid == task.tid and hasattr(code, "co_filename") \
+                and is_student_file(code.co_filename, sched.files) and lineno is not None:
             key = (code.co_filename, lineno)
             counts[key] = counts.get(key, 0) + 1
     if not counts:
@@ -247,12 +304,70 @@ def loop_site(sched: Scheduler, task: Task) -> str:
     return f"{_short(filename)} line {lineno}: {_line(filename, lineno)}"
 
 
+# Operations on primitives that make up a livelock's cycle: taking, trying, putting back.
+_LOCK_OPS = {"acquire", "release", "busy", "timed out"}
+# A cycle is a livelock only when it repeated this many times in a row with no progress.
+LIVELOCK_REPEATS = 3
+MAX_CYCLE = 200  # operations in one cycle, at most
+
+
+def repeating_cycle(sched: Scheduler) -> tuple[list[tuple], int, int] | None:
+    """The progress rule: the shortest cycle of operations on primitives that two or more
+    threads repeated, back to back, since the last unit of work (a thread finishing, or
+    one the test reported). Returns the trace, the index where the last repetition of
+    the cycle starts in it, and how many times it repeated."""
+    entries = list(sched.trace)
+    since = 0
+    for i in range(len(entries) - 1, -1, -1):
+        if entries[i][1] == "progress":
+            since = i + 1
+            break
+    ops = [(k, (e[0], e[2], id(e[3]))) for k, e in enumerate(entries) if e[1] == "sync" and k >= since]
+    keys = [key for _, key in ops]
+    n = len(keys)
+    for period in range(2, min(MAX_CYCLE, n // LIVELOCK_REPEATS) + 1):
+        tail = keys[n - period:]
+        if len({tid for tid, _, _ in tail}) < 2 or not {what for _, what, _ in tail} & {"release"}:
+            continue
+        if any(keys[n - 1 - j] != keys[n - 1 - j - period] for j in range(period * (LIVELOCK_REPEATS - 1))):
+            continue
+        repeats = 1
+        while n - (repeats + 1) * period >= 0 and \
+                keys[n - (repeats + 1) * period:n - repeats * period] == tail:
+            repeats += 1
+        return entries, ops[n - period][0], repeats
+    return None
+
+
 def describe_livelock(sched: Scheduler, task: Task) -> ScheduleFailure:
     busiest = sorted(sched.tasks, key=lambda t: t.steps, reverse=True)[:3]
     spinning = ", ".join(f"{t.name} ({t.steps:,} steps)" for t in busiest)
-    message = (f"the threads ran {sched.max_steps:,} steps without finishing: busy waiting or a "
-               f"livelock. {task.name} was looping at {loop_site(sched, task)}. "
-               f"Busiest: {spinning}.")
+    found = repeating_cycle(sched)
+    if found is not None:
+        entries, start, repeats = found
+        cycle = [e for e in entries[start:] if e[1] == "sync"]
+        names = {t.tid: t.name for t in sched.tasks}
+        threads = sorted({names.get(e[0], "?") for e in cycle})
+        operations = len(cycle)
+        backs_off = any(e[2] in ("busy", "timed out") for e in cycle)
+        message = (f"{', '.join(threads)} kept taking and releasing locks without getting "
+                   f"anywhere: the schedule ran out of its {sched.max_steps:,} steps, and its "
+                   f"last {repeats * operations:,} operations on locks, with no thread "
+                   f"finishing its work in between, are one cycle of {operations} repeated "
+                   f"{repeats} times (the cycle is shown below).")
+        if backs_off:
+            message += (" Each thread takes a lock, finds the next one busy, puts its lock "
+                        "back and tries again, while the others do the same at the same "
+                        "moment, so nobody ever holds all it needs. Backing off and retrying "
+                        "can go on forever: take the locks in one global order instead.")
+        steps = cycle_steps(sched, entries, start)
+        return ScheduleFailure("livelock", message,
+                               {"trace": steps, "livelock": {
+                                   "threads": threads, "operations per cycle": operations,
+                                   "repeats": repeats}})
+    # The verdict ("busy waiting") is the report's heading: the message says where.
+    message = (f"the threads ran {sched.max_steps:,} steps without finishing: {task.name} was "
+               f"looping at {loop_site(sched, task)}. Busiest: {spinning}.")
     return ScheduleFailure("busy_wait", message, {"trace": interleaving(sched, last=30)})
 
 
@@ -269,7 +384,10 @@ def describe_stuck(sched: Scheduler, seconds: float) -> ScheduleFailure:
         frame = frames.get(task.ident or -1)
         if frame is not None:
             stacks[task.name] = "".join(traceback.format_stack(frame)[-6:])
-    return ScheduleFailure("timeout", message, {"stacks": stacks})
+    # A decision, as data: the engine could not drive this code, so the schedule says
+    # nothing about it (Engine.explore falls back to real threads under stress).
+    return ScheduleFailure("timeout", message, {"stacks": stacks, "uncontrolled": True,
+                                                "stuck_at": where})
 
 
 # ---- the interleaving that broke an invariant -----------------------------------------
@@ -287,17 +405,22 @@ def _instruction(code: CodeType, offset: int) -> tuple[str, Any]:
     return table.get(offset, ("?", None))
 
 
-def _steps(sched: Scheduler) -> list[dict[str, Any]]:
-    """The trace folded into line-level steps of each thread, with the shared names each
-    step read and wrote."""
+def _steps(sched: Scheduler, trace: Any = None) -> list[dict[str, Any]]:
+    """The trace (or a slice of it) folded into line-level steps of each thread, with the
+    shared names each step read and wrote."""
     names = {t.tid: t.name for t in sched.tasks}
     steps: list[dict[str, Any]] = []
-    for tid, kind, a, b in sched.trace:
-        if kind == "switch":
+    # Per thread: its last line step and the offset of the last instruction in it, to tell
+    # a line resumed after a switch (the offsets go on) from the line run again.
+    where: dict[int, tuple[dict[str, Any], int, int]] = {}  # and the step's index
+    latest: dict[int, int] = {}  # per thread: the index of its latest step
+    for tid, kind, a, b in (sched.trace if trace is None else trace):
+        if kind in ("switch", "progress"):
             continue
         if kind == "sync":
             steps.append({"thread": names.get(tid, "?"), "file": "", "line": 0, "source": "",
                           "event": a, "object": b, "reads": set(), "writes": set()})
+            latest[tid] = len(steps) - 1
             continue
         code, offset, lineno = kind, a, b
         opname, argval = _instruction(code, offset)
@@ -305,16 +428,50 @@ def _steps(sched: Scheduler) -> list[dict[str, Any]]:
         same_line = (last is not None and last.get("code") is code and last["line"] == lineno
                      and last["thread"] == names.get(tid))
         if not same_line:
+            before = where.get(tid)
+            resumed = (before is not None and before[0]["code"] is code
+                       and before[0]["line"] == lineno and offset > before[1]
+                       and any(i > before[2] for t, i in latest.items() if t != tid))
             last = {"thread": names.get(tid, "?"), "code": code, "file": _short(code.co_filename),
                     "path": code.co_filename, "line": lineno or 0,
                     "source": _line(code.co_filename, lineno or 0), "event": "",
-                    "reads": set(), "writes": set()}
+                    "reads": set(), "writes": set(),
+                    "resumes": before[0] if resumed else None}
             steps.append(last)
+        if not same_line:
+            where[tid] = (last, offset, len(steps) - 1)
+        else:
+            where[tid] = (last, offset, where[tid][2])
+        latest[tid] = len(steps) - 1
         if opname in _READS and isinstance(argval, str):
             last["reads"].add(argval)
         elif opname in _WRITES and isinstance(argval, str):
             last["writes"].add(argval)
     return steps
+
+
+def cycle_steps(sched: Scheduler, entries: list[tuple], start: int, limit: int = 80) -> list[dict[str, Any]]:
+    """The operations on primitives in entries[start:] (a livelock's cycle), one row each:
+    the thread, the student's line it was on, and what the operation did."""
+    names = {t.tid: t.name for t in sched.tasks}
+    line: dict[int, tuple[Any, int]] = {}  # thread -> (code, line) it is on
+    rows: list[dict[str, Any]] = []
+    for k, (tid, kind, a, b) in enumerate(entries):
+        if kind not in ("sync", "switch", "progress"):
+            line[tid] = (kind, b or 0)
+            continue
+        if kind != "sync" or k < start:
+            continue
+        code, lineno = line.get(tid, (None, 0))
+        step = {"event": a, "object": b}
+        row = {"thread": names.get(tid, "?"), "file": "", "line": 0, "source": ""}
+        if code is not None:
+            row.update(file=_short(code.co_filename), line=lineno, source=_line(code.co_filename, lineno))
+        row["note"] = _event_text(sched, step)
+        rows.append(row)
+        if len(rows) >= limit:
+            break
+    return rows
 
 
 def interleaving(sched: Scheduler, last: int = 24) -> list[dict[str, Any]]:
@@ -337,9 +494,16 @@ def interleaving(sched: Scheduler, last: int = 24) -> list[dict[str, Any]]:
             if step["thread"] == writer and name in step["writes"]:
                 notes[id(step)] = f"{writer} writes {name}"
     shown = []
+    position = {id(step): i for i, step in enumerate(chosen, 1)}
     for step in chosen:
         entry = {"thread": step["thread"], "file": step["file"], "line": step["line"],
                  "source": step["source"] or _event_text(sched, step)}
+        resumed = step.get("resumes")
+        if resumed is not None:
+            # One line run in two pieces, another thread in between: the second piece is
+            # the rest of that line, not the line run again.
+            entry["source"] = "… " + entry["source"]
+            entry["continues"] = position.get(id(resumed), True)
         note = notes.get(id(step))
         if note:
             entry["note"] = note
@@ -351,6 +515,10 @@ def _event_text(sched: Scheduler, step: dict[str, Any]) -> str:
     what, obj = step["event"], step.get("object")
     if what in ("acquire", "release", "blocks on") and obj is not None:
         return f"{what} {describe_blocker(sched, obj)[0]}"
+    if what == "busy" and obj is not None:
+        return f"{describe_blocker(sched, obj)[0]} is busy: not taken"
+    if what == "timed out" and obj is not None:
+        return f"gave up waiting for {describe_blocker(sched, obj)[0]}"
     return what
 
 
@@ -381,7 +549,7 @@ def describe_lock_cycle(sched: Scheduler, locks: tuple[Any, ...]) -> str:
     steps = []
     for i, lock in enumerate(locks):
         nxt = locks[(i + 1) % len(locks)]
-        thread, where = sched.lock_order[(lock, nxt)]
+        thread, where, _gates = sched.lock_order[(lock, nxt)]
         steps.append(f"{thread} took {names[(i + 1) % len(locks)]} while holding {names[i]} ({where})")
     ring = " -> ".join([*names, names[0]])
     return (f"locks taken in a cycle ({ring}): " + "; ".join(steps) + ". Had these threads run "

@@ -15,12 +15,20 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from grader.concurrency import primitives as p
-from grader.concurrency.runtime import Scheduler, ScenarioFailed, ScheduleFailure, current_task
+from grader.concurrency.runtime import (LockCycle, Scheduler, ScenarioFailed, ScheduleFailure,
+                                        current_task)
 from grader.concurrency.shim import student_files
 from grader.concurrency.stress import ThreadHelpers
 from grader.testing import Failure
 
 REPLAY_ENV = "GRADER_REPLAY_SEED"
+# The lockstep schedule is added to every exploration of two schedules or more, second
+# in line (a livelock is found early), on a seed of its own: every random schedule of the
+# list still runs, in the same order, so no bug they find can be lost to it.
+LOCKSTEP_SCHEDULE = 1
+LOCKSTEP_SEED = 999  # offset from the test's base seed; lists stay far below 999 seeds
+# Runs on real threads when a test falls back to the stress engine.
+STRESS_RUNS = 20
 
 
 class Run(ThreadHelpers):
@@ -54,6 +62,13 @@ class Run(ThreadHelpers):
         """Name a lock in messages: run.label(account.lock, 'the lock of account 1')."""
         self._sched.annotations[id(lock)] = text
         self._sched._keep.append(lock)
+
+    def progress(self, what: str = "progress") -> None:
+        """The test saw a unit of work done (a meal eaten, an item consumed): threads that
+        keep taking and releasing locks with no progress are livelocked."""
+        task = current_task()
+        if task is not None:
+            task.sched.progress(task, what)
 
     def point(self) -> None:
         """A scheduling point in the test's own code: the turn may go to another thread."""
@@ -100,10 +115,27 @@ class Exploration:
     seconds: float = 0.0
     steps: int = 0
     max_lock_holders: int = 0
-    lock_order_cycles: list[str] = field(default_factory=list)
+    # Lock-order cycles seen, each with the creation sites of its locks, and the sites of
+    # locks some thread released without having taken them (signals, not locks).
+    cycles: list[LockCycle] = field(default_factory=list)
+    handoff_sites: set[tuple[str, int]] = field(default_factory=set)
+    edge_threads: dict[tuple, set[str]] = field(default_factory=dict)
     leftover_threads: list[str] = field(default_factory=list)
     cut_short: bool = False  # the seconds budget ended before the list of seeds
-    stressed: bool = False  # real threads under forced preemption, not controlled schedules
+    # Which engine judged: "controlled" (the scheduler) or "stress" (real threads under
+    # forced preemption), and why the fallback was taken when it was.
+    engine: str = "controlled"
+    engine_reason: str = ""
+
+    @property
+    def stressed(self) -> bool:
+        return self.engine == "stress"
+
+    @property
+    def lock_order_cycles(self) -> list[str]:
+        """Locks taken in a cycle of orders that can deadlock: not through a lock used as
+        a signal between threads, not taken under a common gate lock."""
+        return [c.text for c in self.cycles if c.can_deadlock(self.handoff_sites, self.edge_threads)]
 
     @property
     def ok(self) -> bool:
@@ -122,6 +154,9 @@ class Exploration:
         details["seed"] = first.seed
         details.setdefault("replay", f"python -m grader replay <your folder> <exercise> {self.test} --seed {first.seed}")
         details["schedules"] = f"{len(self.failures)} of {self.schedules} schedules failed"
+        details["engine"] = self.engine
+        if self.engine_reason:
+            details["engine_reason"] = self.engine_reason
         if self.cut_short:
             details["budget"] = "the time budget ended before every planned schedule ran"
         raise Failure(first.message, first.verdict, **details)
@@ -132,7 +167,7 @@ class Engine:
 
     def __init__(self, test: str, *, schedules: int = 200, seconds: float = 2.0,
                  strategy: str = "mixed", max_steps: int = 200_000, schedule_timeout: float = 5.0,
-                 exercise: str = "<exercise>") -> None:
+                 stress_timeout: float = 10.0, exercise: str = "<exercise>") -> None:
         self.test = test
         self.exercise = exercise
         self.schedules = schedules
@@ -140,6 +175,9 @@ class Engine:
         self.strategy = strategy
         self.max_steps = max_steps
         self.schedule_timeout = schedule_timeout
+        # A run on real threads after a fallback: generous, since a loaded machine must
+        # not turn a correct program's slow run into a failure.
+        self.stress_timeout = stress_timeout
         self.explorations: list[Exploration] = []  # every explore/stress call, in order
 
     @classmethod
@@ -147,12 +185,26 @@ class Engine:
         return cls(test, schedules=exercise.schedules, seconds=exercise.schedule_seconds,
                    exercise=exercise.id)
 
+    def _base_seed(self) -> int:
+        return (zlib.crc32(self.test.encode()) % 10_000) * 1_000
+
     def seeds(self, count: int) -> list[int]:
         replay = os.environ.get(REPLAY_ENV)
         if replay:
             return [int(replay)]
-        base = (zlib.crc32(self.test.encode()) % 10_000) * 1_000
-        return [base + i for i in range(count)]
+        base = self._base_seed()
+        seeds = [base + i for i in range(count)]
+        if self.strategy == "mixed" and 2 <= count < LOCKSTEP_SEED:
+            seeds.insert(LOCKSTEP_SCHEDULE, base + LOCKSTEP_SEED)
+        return seeds
+
+    def strategy_for(self, seed: int) -> str:
+        """The strategy of one schedule, from its seed alone (so a replay runs the same):
+        the lockstep seed's schedule is lockstep, on which threads retrying in step show a
+        livelock; the others are random walks and PCT, drawn from the seed."""
+        if self.strategy == "mixed" and seed - self._base_seed() == LOCKSTEP_SEED:
+            return "lockstep"
+        return self.strategy
 
     def explore(self, scenario: Callable[[Run], Any], *, schedules: int | None = None,
                 seconds: float | None = None, stop_at_first: bool = True,
@@ -160,31 +212,56 @@ class Engine:
         result = Exploration(self.test)
         files = student_files()
         budget = seconds if seconds is not None else self.seconds
+        planned = schedules if schedules is not None else self.schedules
+        described: set[frozenset] = set()  # lock cycles described once per exploration
         start = time.perf_counter()
-        for seed in self.seeds(schedules if schedules is not None else self.schedules):
+        for seed in self.seeds(planned):
             if time.perf_counter() - start > budget and result.schedules:
                 result.cut_short = True
                 break
-            sched = Scheduler(seed, files=files, strategy=self.strategy,
+            sched = Scheduler(seed, files=files, strategy=self.strategy_for(seed),
                               max_steps=max_steps or self.max_steps)
-            sched.describe_inversions = not result.lock_order_cycles
+            sched.described_cycles = described
             run = Run(sched)
             failure = sched.run(lambda: scenario(run), self.schedule_timeout)
+            if failure is not None and failure.details.get("uncontrolled"):
+                # Not a verdict on the student's code: the engine met something it cannot
+                # switch. Correct code must not lose points for that, so real threads
+                # under stress judge this test instead.
+                return self._fall_back(scenario, result, failure, planned, stop_at_first, start)
             result.schedules += 1
             result.steps += sched.steps
             result.max_lock_holders = max(result.max_lock_holders, sched.max_holders)
-            if not result.lock_order_cycles:
-                result.lock_order_cycles = list(sched.inversions)
+            result.cycles.extend(sched.cycles)
+            result.handoff_sites |= sched.handoff_sites
+            for edge, threads in sched.edge_threads.items():
+                result.edge_threads.setdefault(edge, set()).update(threads)
             if sched.leftover and not result.leftover_threads:
                 result.leftover_threads = list(sched.leftover)
             if failure is not None:
                 failure.details["found_at_schedule"] = result.schedules
+                failure.details["strategy"] = sched.strategy.name
                 result.failures.append(FailedSchedule(seed, failure.verdict, failure.message, failure.details))
                 if stop_at_first:
                     break
         result.seconds = time.perf_counter() - start
         self._replay_commands(result)
         self.explorations.append(result)
+        return result
+
+    def _fall_back(self, scenario: Callable[[Any], Any], explored: Exploration,
+                   stuck: ScheduleFailure, planned: int, stop_at_first: bool,
+                   start: float) -> Exploration:
+        """The scenario again on real threads under forced preemption (`stress`), after a
+        controlled schedule got stuck in code the scheduler does not control."""
+        where = stuck.details.get("stuck_at", "?")
+        reason = (f"schedule {explored.schedules + 1} of the controlled scheduler stopped at "
+                  f"{where}, in code it cannot switch (a primitive it does not control, I/O "
+                  f"or a long C call), so real threads under forced preemption judged this test")
+        result = self.stress(scenario, runs=min(STRESS_RUNS, max(1, planned)),
+                             timeout=self.stress_timeout, stop_at_first=stop_at_first)
+        result.engine_reason = reason
+        result.seconds = time.perf_counter() - start
         return result
 
     def stress(self, scenario: Callable[[Any], Any], *, runs: int = 20, timeout: float = 5.0,
@@ -206,9 +283,21 @@ class Engine:
                 if stop_at_first or failure.verdict == "timeout":
                     break  # a hung run leaves threads behind: do not pile up more
         result.seconds = time.perf_counter() - start
-        result.stressed = True
+        result.engine = "stress"
         self.explorations.append(result)
         return result
+
+    def judged_by(self) -> dict[str, Any] | None:
+        """Which engine judged this test (a field of its result, pass or fail), and why it
+        fell back to stress if it did; None when the test explored nothing."""
+        if not self.explorations:
+            return None
+        stressed = [e for e in self.explorations if e.stressed]
+        judged: dict[str, Any] = {"engine": "stress" if stressed else "controlled"}
+        reasons = [e.engine_reason for e in stressed if e.engine_reason]
+        if reasons:
+            judged["engine_reason"] = reasons[0]
+        return judged
 
     def summary(self) -> tuple[str, dict[str, Any]] | None:
         """For a test that passed: what was explored (a note and figures for the report),
@@ -232,6 +321,7 @@ class Engine:
             "steps (bytecodes and lock operations)": sum(e.steps for e in self.explorations)}}
         if any(e.cut_short for e in self.explorations):
             details["figures"]["budget"] = "the time budget ended before every planned schedule ran"
+        details.update(self.judged_by() or {})
         if cycles:
             note += "; but locks were taken in opposite orders, which can deadlock (see below)"
             details["potential deadlock (a hint, not graded here)"] = cycles[0]

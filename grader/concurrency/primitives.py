@@ -22,6 +22,7 @@ import sysconfig
 import threading as _rt
 import time as _rtime
 from collections import deque
+from types import FrameType
 from typing import Any, Callable
 
 from grader.concurrency.runtime import Task, current_task
@@ -53,6 +54,8 @@ class Lock:
         self._user = self._site[2]
         self._outer: Any = None  # the RLock or Condition this lock serves, for messages
         self._waits_for: Any = None  # set on a Condition's waiter: the condition
+        # The student's frame that took it, and the line it was on then.
+        self._taken_in: tuple[FrameType, int] | None = None
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         if not blocking and timeout != -1:
@@ -63,16 +66,24 @@ class Lock:
         sched = task.sched
         sched.sync_point(task, "acquire", self)
         deadline = None if timeout is None or timeout < 0 else sched.clock + timeout
-        waited = False
+        return self._controlled_acquire(task, blocking, deadline)
+
+    def _controlled_acquire(self, task: Task, blocking: bool, deadline: float | None) -> bool:
+        """Take the backing lock without blocking for real; park in the scheduler while
+        another thread holds it. Shared with the multiprocessing shims (mp.py), whose
+        backing lock is a real semaphore of multiprocessing."""
+        sched = task.sched
+        woken = False
         while not self._real.acquire(False):
+            if woken:
+                task.overtaken += 1  # woken, but another thread got the lock first
             if not blocking:
+                sched.note(task, "busy", self)
                 return False
-            waited = True
             if not sched.block(task, self, deadline):
+                sched.note(task, "timed out", self)
                 return False
-            if not self._real.locked():
-                continue
-            task.overtaken += 1  # woken, but another thread got the lock first
+            woken = True
         # Only a blocking acquire without timeout can wait forever, so only it orders
         # locks in the lock-order graph (a try-lock backs off, as lockdep treats it).
         self._took(task, ordering=blocking and deadline is None)
@@ -80,6 +91,9 @@ class Lock:
 
     def _took(self, task: Task, ordering: bool = True) -> None:
         self._owner = task
+        if self._user or self._outer is not None:
+            frame = task.sched.student_frame(sys._getframe(2))
+            self._taken_in = (frame, frame.f_lineno) if frame is not None else None
         if self._user:
             task.sched.on_acquire(task, self._outer or self, ordering)
 
@@ -89,10 +103,12 @@ class Lock:
             self._real.release()
             self._owner = None
             return
+        task.sched.before(task, "release", self)
         self._real.release()  # RuntimeError on an unlocked lock, as the standard one
         owner, self._owner = self._owner, None
+        self._taken_in = None  # a frame kept would keep its locals (and this lock) alive
         if self._user and owner is not None:
-            task.sched.on_release(owner, self._outer or self)
+            task.sched.on_release(owner, self._outer or self, task)
         task.sched.wake(self)
         task.sched.sync_point(task, "release", self)
 
@@ -162,7 +178,7 @@ class RLock:
         if self._count == 0:
             self._holder = None
             if isinstance(me, Task) and self._user:
-                me.sched.on_release(me, self)
+                me.sched.on_release(me, self, me)
             self._block.release()
         elif isinstance(me, Task):
             me.sched.sync_point(me, "release", self)

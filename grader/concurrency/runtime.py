@@ -16,6 +16,7 @@ is a deadlock, detected at once; time is virtual, so ``sleep`` and timeouts cost
 from __future__ import annotations
 
 import _thread
+import os
 import random
 import sys
 import threading as _real_threading
@@ -74,9 +75,20 @@ class Task:
 _tasks: dict[int, Task] = {}
 
 
+# A process forked by a controlled thread inherits the table, not the scheduler: its
+# threads are ordinary ones there (a forked copy of this thread keeps its ident).
+os.register_at_fork(after_in_child=_tasks.clear)
+
+
 def current_task() -> Task | None:
     """The controlled task calling, or None when called from an ordinary thread."""
     return _tasks.get(_thread.get_ident())
+
+
+def is_student_file(filename: str, files: frozenset[str]) -> bool:
+    """Whether code compiled under `filename` is the student's: the one test deciding
+    which frames get switch points and which lines messages show."""
+    return filename in files
 
 
 def enable_opcode_events() -> None:
@@ -104,7 +116,7 @@ def opcode_tracer(files: frozenset[str], on_opcode: Callable[[FrameType], None])
         return local
 
     def on_call(frame: FrameType, event: str, arg: Any) -> Callable | None:
-        if event == "call" and frame.f_code.co_filename in files:
+        if event == "call" and is_student_file(frame.f_code.co_filename, files):
             # The order matters from 3.13 on: setting f_trace_opcodes turns the frame's
             # instruction events on only when f_trace is already set, and the tracer's
             # return value is stored after this call, too late for this very call.
@@ -117,54 +129,30 @@ def opcode_tracer(files: frozenset[str], on_opcode: Callable[[FrameType], None])
     return on_call
 
 
-class RandomWalk:
-    """At each scheduling point, switch to another runnable thread with a probability."""
+@dataclass(frozen=True)
+class LockCycle:
+    """Locks seen taken in a cycle of orders: the creation sites of its locks, its edges
+    (site of the lock held, site of the lock taken), and the cycle in words."""
 
-    def __init__(self, rng: random.Random, p_step: float, p_sync: float) -> None:
-        self.rng, self.p_step, self.p_sync = rng, p_step, p_sync
+    sites: frozenset
+    edges: tuple
+    text: str
 
-    def on_spawn(self, task: Task) -> None:
-        pass
-
-    def switch_at_step(self, steps: int) -> bool:
-        return self.rng.random() < self.p_step
-
-    def switch_at_sync(self) -> bool:
-        return self.rng.random() < self.p_sync
-
-    def choose(self, runnable: list[Task], current: Task | None) -> Task:
-        others = [t for t in runnable if t is not current]
-        if current in runnable and (not others or self.rng.random() < 0.2):
-            return current
-        return self.rng.choice(others)
+    def can_deadlock(self, handoff_sites: set, edge_threads: dict) -> bool:
+        """Not through a lock some thread released without having taken it (a signal
+        between threads, as a semaphore is), and with edges taken by two threads or more:
+        a deadlock needs each of two threads to hold one lock and want the next; one
+        thread taking every order in turn (a sequential test) shows no such pair."""
+        if self.sites & handoff_sites:
+            return False
+        takers = set().union(*(edge_threads.get(edge, set()) for edge in self.edges))
+        return len(takers) >= 2
 
 
-class PCT:
-    """Probabilistic concurrency testing (Burckhardt et al.): random thread priorities,
-    with `depth - 1` points in the run where the running thread's priority drops. Finds
-    bugs of depth d with probability at least 1 / (n * k^(d-1))."""
-
-    def __init__(self, rng: random.Random, depth: int, horizon: int) -> None:
-        self.rng = rng
-        self.change_points = {rng.randrange(1, max(2, horizon)) for _ in range(depth - 1)}
-        self.low = 0.0
-        self.current: Task | None = None
-
-    def on_spawn(self, task: Task) -> None:
-        task.priority = 1.0 + self.rng.random()
-
-    def switch_at_step(self, steps: int) -> bool:
-        if steps in self.change_points and self.current is not None:
-            self.low -= 1.0
-            self.current.priority = self.low
-            return True
-        return False
-
-    def switch_at_sync(self) -> bool:
-        return True  # a wake-up may have made a higher-priority thread runnable
-
-    def choose(self, runnable: list[Task], current: Task | None) -> Task:
-        return max(runnable, key=lambda t: t.priority)
+def _site_of(lock: Any) -> tuple[str, int]:
+    """Where a lock was created: the same for its copies in every schedule."""
+    site = getattr(lock, "_site", None)
+    return (site[0], site[1]) if site else ("?", id(lock))
 
 
 class Scheduler:
@@ -191,22 +179,27 @@ class Scheduler:
         # lock-order graph: (lock a, lock b) -> (thread name, where) for "b taken holding a"
         self.lock_order: dict[tuple[Any, Any], tuple[str, str]] = {}
         self.max_holders = 0
-        self.inversions: list[str] = []  # lock-order inversions, described when found
-        self.describe_inversions = True  # off once the exploration has one to show
+        self.describe_inversions = True  # off in the exploration's replays of a failure
         self.names: dict[int, str] = {}  # id(lock) -> its name, found once per schedule
         self.beat = 0  # grows while the schedule makes progress (the watchdog reads it)
         self.explaining = False  # set while a failure is being described
         self.leftover: list[str] = []  # threads still blocked when the scenario ended
         self.annotations: dict[int, str] = {}  # id(lock) -> label given by the test
+        # Creation sites of locks released by a thread that did not take them: such a lock
+        # is a signal between threads (a semaphore), and lock-order rules do not apply.
+        self.handoff_sites: set[tuple[str, int]] = set()
+        # Lock-order cycles found, as (creation sites of their locks, description).
+        self.cycles: list[LockCycle] = []
+        # Which threads took a lock created at one site while holding one from another.
+        self.edge_threads: dict[tuple[tuple[str, int], tuple[str, int]], set[str]] = {}
+        self.described_cycles: set[frozenset] = set()  # site sets already described
+        self.progress_count = 0  # threads finished and units of work the test reported
         self._keep: list[Any] = []  # objects named in annotations, kept alive for their ids
 
-    def _make_strategy(self, name: str) -> RandomWalk | PCT:
-        if name == "mixed":
-            name = ("walk", "walk", "pct")[self.seed % 3]
-        if name == "pct":
-            return PCT(self.rng, depth=self.rng.choice((2, 3)), horizon=self.rng.choice((200, 2000)))
-        p_step = self.rng.choice((0.02, 0.05, 0.1, 0.2))
-        return RandomWalk(self.rng, p_step, p_sync=0.5)
+    def _make_strategy(self, name: str) -> Any:
+        from grader.concurrency.strategies import make_strategy
+
+        return make_strategy(name, self.seed, self.rng)
 
     # ---- threads ---------------------------------------------------------------
 
@@ -254,6 +247,7 @@ class Scheduler:
         task.state = "done"
         if self.over:
             return
+        self.progress(task, "finished")
         for other in self.tasks:
             if other.state == "blocked" and other.blocker is task:
                 self._make_runnable(other)
@@ -276,12 +270,14 @@ class Scheduler:
         self.beat += 1
         task.steps += 1
         self.clock += TICK
-        self.trace.append((task.tid, frame.f_code, frame.f_lasti, frame.f_lineno))
         if self.steps > self.max_steps:
             self.fail_livelock(task)
             raise Abort()
         if self.strategy.switch_at_step(self.steps):
             self._yield(task)
+        # Recorded once the thread has the turn back: the instruction runs now, after any
+        # switch, so a write-back lands in the trace after the other thread's writes.
+        self.trace.append((task.tid, frame.f_code, frame.f_lasti, frame.f_lineno))
 
     # ---- scheduling points of primitives ------------------------------------------
 
@@ -293,8 +289,32 @@ class Scheduler:
         self.clock += TICK
         self._wake_expired()
         self.trace.append((task.tid, "sync", what, obj))
-        if self.strategy.switch_at_sync():
+        if self.strategy.switch_at_sync(what):
             self._yield(task)
+
+    def before(self, task: Task, what: str, obj: Any = None) -> None:
+        """Called by a primitive before an operation whose scheduling point comes after
+        it (a release): the strategy may end the turn here (lockstep does)."""
+        if self.over:
+            raise Abort()
+        if self.strategy.switch_before(what):
+            self._yield(task)
+
+    def note(self, task: Task, what: str, obj: Any = None) -> None:
+        """Record what a primitive did (a try-lock found the lock busy) in the trace."""
+        self.trace.append((task.tid, "sync", what, obj))
+
+    def progress(self, task: Task, what: str = "progress") -> None:
+        """A unit of work done (a thread finished, or the test said so): the livelock
+        rule looks for threads busy with locks and no progress."""
+        self.progress_count += 1
+        self.trace.append((task.tid, "progress", what, None))
+
+    def student_frame(self, frame: FrameType | None) -> FrameType | None:
+        """The innermost frame of the student's files from `frame` outwards."""
+        while frame is not None and not is_student_file(frame.f_code.co_filename, self.files):
+            frame = frame.f_back
+        return frame
 
     def block(self, task: Task, blocker: Any, deadline: float | None) -> bool:
         """Park `task` until `wake(blocker)` or the virtual deadline; False on timeout."""
@@ -335,17 +355,30 @@ class Scheduler:
         and report a cycle there (a potential deadlock) as soon as one closes."""
         if ordering:
             for held in task.held:
+                if held is not lock:
+                    edge = (_site_of(held), _site_of(lock))
+                    self.edge_threads.setdefault(edge, set()).add(task.name)
                 if held is not lock and (held, lock) not in self.lock_order:
                     from grader.concurrency.explain import describe_lock_cycle, student_site
 
                     where = student_site(self, sys._getframe())
-                    self.lock_order[(held, lock)] = (task.name, where)
+                    # Other locks held at the same time: a gate lock common to every
+                    # edge of a cycle keeps it from ever closing.
+                    gates = frozenset(id(h) for h in task.held if h is not held)
+                    self.lock_order[(held, lock)] = (task.name, where, gates)
                     path = self._lock_path(lock, held)
-                    if path is not None and self.describe_inversions:  # named while alive
-                        self.describe_inversions = False
-                        # A tuple: a list holding the locks would be a candidate name
-                        # for them ("lock [0] of a list") while they are named.
-                        self.inversions.append(describe_lock_cycle(self, (held, *path[:-1])))
+                    if path is None or not self.describe_inversions:
+                        continue
+                    ring = (held, *path[:-1])
+                    sites = frozenset(_site_of(x) for x in ring)
+                    if sites in self.described_cycles or self._gated(ring):
+                        continue
+                    self.described_cycles.add(sites)
+                    edges = tuple((_site_of(x), _site_of(ring[(i + 1) % len(ring)]))
+                                  for i, x in enumerate(ring))
+                    # Named while alive. A tuple: a list holding the locks would be a
+                    # candidate name for them ("lock [0] of a list") while they are named.
+                    self.cycles.append(LockCycle(sites, edges, describe_lock_cycle(self, ring)))
         task.held.append(lock)
         holders = sum(1 for t in self.tasks if t.held)
         if holders > self.max_holders:
@@ -367,7 +400,19 @@ class Scheduler:
                     stack.append([*path, nxt])
         return None
 
-    def on_release(self, owner: Task, lock: Any) -> None:
+    def _gated(self, ring: tuple[Any, ...]) -> bool:
+        """Every edge of the cycle taken while holding one same other lock: the gate lets
+        one thread at a time into the cycle, so it cannot close."""
+        common: frozenset | None = None
+        for i, lock in enumerate(ring):
+            gates = self.lock_order[(lock, ring[(i + 1) % len(ring)])][2]
+            common = gates if common is None else common & gates
+        return bool(common)
+
+
+    def on_release(self, owner: Task, lock: Any, releaser: Task | None = None) -> None:
+        if releaser is not None and releaser is not owner:
+            self.handoff_sites.add(_site_of(lock))
         for i in range(len(owner.held) - 1, -1, -1):
             if owner.held[i] is lock:
                 del owner.held[i]
@@ -385,8 +430,7 @@ class Scheduler:
 
     def _hand_over(self, task: Task, nxt: Task) -> None:
         self.current = nxt
-        if isinstance(self.strategy, PCT):
-            self.strategy.current = nxt
+        self.strategy.on_run(nxt)
         self.trace.append((nxt.tid, "switch", None, None))
         nxt.baton.release()
         self._park(task)
@@ -420,8 +464,7 @@ class Scheduler:
             self._wake_expired()
             runnable = [t for t in self.tasks if t.state == "runnable"]
         choice = self.strategy.choose(runnable, current if current.state == "runnable" else None)
-        if isinstance(self.strategy, PCT):
-            self.strategy.current = choice
+        self.strategy.on_run(choice)
         return choice
 
     # ---- how a schedule ends ----------------------------------------------------
@@ -477,8 +520,7 @@ class Scheduler:
         """Run `fn` as the root thread of this schedule, from an ordinary thread."""
         self.root = self.spawn(fn, "MainThread")
         self.current = self.root
-        if isinstance(self.strategy, PCT):
-            self.strategy.current = self.root
+        self.strategy.on_run(self.root)
         self.root.baton.release()
         # Stuck means no progress for `wall_timeout`, not a slow schedule: on a loaded
         # machine, explaining a deadlock may take a while and must not become a timeout.

@@ -8,7 +8,9 @@ outside the student's code is slowed down or changed.
 ``queue`` and ``concurrent.futures`` are the standard library's own source, executed
 again with the same substitution: a ``queue.Queue`` or a ``ThreadPoolExecutor`` in the
 student's code is built on the scheduler-aware primitives, and so is controlled too.
-``multiprocessing`` stays real: processes cannot be scheduled from here.
+``multiprocessing`` is the real package but for its primitives (``Lock``, ``RLock``,
+``Semaphore``, ``BoundedSemaphore``, ``Condition``, ``Event``, ``Value``, ``Array``: see
+mp.py), which are the real ones for processes and scheduler-aware between threads.
 """
 from __future__ import annotations
 
@@ -122,8 +124,21 @@ def _build_concurrent() -> types.ModuleType:
     return package
 
 
+def _build_multiprocessing() -> types.ModuleType:
+    from grader.concurrency.mp import build_multiprocessing
+
+    return build_multiprocessing()
+
+
+def _build_synchronize() -> types.ModuleType:
+    module = _shim("multiprocessing")
+    return module.synchronize  # type: ignore[union-attr]
+
+
 _BUILDERS = {
     "threading": _build_threading,
+    "multiprocessing": _build_multiprocessing,
+    "multiprocessing.synchronize": _build_synchronize,
     "time": _build_time,
     "_thread": _build_thread,
     "_queue": _build_queue_c,
@@ -154,6 +169,19 @@ def _shim_import(name: str, globals: dict | None = None, locals: dict | None = N
                 return module
             top = name.partition(".")[0]
             return _shim(top) or module
+        top = name.partition(".")[0]
+        if top != name and top in _BUILDERS:
+            # `import multiprocessing.pool`: the real submodule, reached through the
+            # package the student's module sees (whose primitives are the shims).
+            real = builtins.__import__(name, globals, locals, fromlist, level)
+            if fromlist:
+                return real
+            package = _shim(top)
+            assert package is not None
+            sub = name.split(".")[1]
+            if not hasattr(package, sub):
+                setattr(package, sub, getattr(real, sub))
+            return package
         sibling = _sibling(name)
         if sibling is not None:
             return sibling

@@ -13,6 +13,11 @@ from grader.model import VERDICTS, ExerciseResult, TestOutcome
 
 # Keys the renderers know; anything else is shown as a key/value list.
 KNOWN_KEYS = ("trace", "cycle", "replay", "speedup", "figures")
+# Which engine of grader/concurrency judged a thread test (details["engine"]), and why
+# the fallback was taken: shown as one "Judged by" line here.
+ENGINES_KEYS = ("engine", "engine_reason")
+ENGINES = {"controlled": "the controlled scheduler (schedules chosen and replayable)",
+           "stress": "real threads under forced preemption (the stress engine)"}
 
 
 def number(value: float) -> str:
@@ -107,6 +112,10 @@ def trace_text(trace: Any) -> str:
         code = str(step.get("source", "")).strip()
         if not file:  # a scheduler event, not a line of code
             code = f"({code})"
+        continues = step.get("continues")
+        if continues:  # the rest of a line a switch interrupted
+            code += f"    (the rest of step {continues})" if not isinstance(continues, bool) \
+                else "    (the rest of a line interrupted by a switch)"
         if step.get("note"):
             code += f"    # {step['note']}"
         rows.append((str(i), str(step.get("thread", "?")), where, code))
@@ -153,7 +162,12 @@ def details_text(details: dict[str, Any]) -> str:
     for key in ("speedup", "figures"):
         if key in details:
             parts.append(f"{key.capitalize()}:\n" + _indent(figures_text(details[key])))
-    others = {k: v for k, v in details.items() if k not in KNOWN_KEYS}
+    if "engine" in details:
+        judged = f"Judged by: {ENGINES.get(str(details['engine']), details['engine'])}"
+        if details.get("engine_reason"):
+            judged += f"\n  why: {details['engine_reason']}"
+        parts.append(judged)
+    others = {k: v for k, v in details.items() if k not in KNOWN_KEYS and k not in ENGINES_KEYS}
     if others:
         parts.append("\n".join(f"{k}: {show_value(v, k)}" for k, v in others.items()))
     if "replay" in details:
