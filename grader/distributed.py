@@ -145,7 +145,7 @@ def jobqueue_cluster(spec: ClusterSpec) -> Any:
     worker_args = ["--resources", f"{RESOURCE}={spec.cores}"]
     memory = spec.memory or f"{2 * spec.cores}GiB"
     common: dict[str, Any] = dict(cores=spec.cores, processes=1, memory=memory,
-                                  worker_extra_args=worker_args, name="grader-worker")
+                                  worker_extra_args=worker_args, job_name="grader-worker")
     if spec.kind == "slurm":
         from dask_jobqueue import SLURMCluster
         return SLURMCluster(queue=spec.queue, walltime=spec.walltime,
@@ -158,10 +158,23 @@ def jobqueue_cluster(spec: ClusterSpec) -> Any:
         extra = {"+RequiresWholeMachine": "True"} if spec.exclusive else {}
         if spec.queue:
             extra["+JobFlavour"] = f'"{spec.queue}"'
-        # dask-jobqueue's HTCondor walltime is seconds or HH:MM:SS: it becomes MaxRuntime.
-        return HTCondorCluster(disk=f"{spec.cores}GiB", job_extra_directives=extra,
-                               walltime=spec.walltime, **common)
+        extra["+MaxRuntime"] = str(_seconds(spec.walltime))  # HTCondor's walltime
+        return HTCondorCluster(disk=f"{spec.cores}GiB", job_extra_directives=extra, **common)
     raise ClusterError(f"no jobqueue cluster for {spec.kind}")
+
+
+def _seconds(walltime: str) -> int:
+    """HH:MM:SS (or MM:SS, or seconds) as seconds."""
+    try:
+        parts = [int(p) for p in walltime.split(":")]
+    except ValueError:
+        raise ClusterError(f"--walltime {walltime}: expected HH:MM:SS") from None
+    if not 1 <= len(parts) <= 3 or any(p < 0 for p in parts):
+        raise ClusterError(f"--walltime {walltime}: expected HH:MM:SS")
+    seconds = 0
+    for part in parts:
+        seconds = seconds * 60 + part
+    return seconds
 
 
 # ---------------------------------------------------------------- what travels
@@ -326,6 +339,17 @@ def reap_orphans() -> int:
     return len(killed)
 
 
+def _reap_zombies() -> None:
+    """Orphans killed above whose parent we became (a subreaper adopts them) are reaped."""
+    import psutil
+    for child in psutil.Process().children():
+        try:
+            if child.status() == psutil.STATUS_ZOMBIE:
+                child.wait(timeout=0)
+        except (psutil.Error, OSError):
+            continue
+
+
 def stop_tests() -> None:
     """On every worker when the driver stops: kill the running test processes now, then,
     once the interrupted jobs have left, let this worker grade again (it may outlive us)."""
@@ -345,13 +369,14 @@ def stop_tests() -> None:
 
 def run(todo: Sequence["Job"], spec: ClusterSpec, *, catalog: Path,
         on_done: Callable[["Done"], None],
-        grade: Callable[[Payload], Answer] = grade_payload,
-        allowed_failures: int = ALLOWED_FAILURES,
+        grade: Callable[[Payload], Answer] | None = None,
+        allowed_failures: int | None = None,
         on_client: Callable[[Any], None] | None = None) -> None:
     """Grade TODO on the cluster SPEC, calling ON_DONE in this thread as each job
     finishes (a result, or the error that ended it: KilledWorker after repeated worker
-    deaths). GRADE runs on the workers (tests pass stand-ins); ON_CLIENT, if given, gets
-    the Dask client once the cluster is up (tests use it to kill a worker).
+    deaths). GRADE runs on the workers (default: grade_payload; tests pass stand-ins);
+    ON_CLIENT, if given, gets the Dask client once the cluster is up and every job's
+    bytes are read (tests use it to move the workers, or to kill one).
 
     On Ctrl-C or SIGTERM (KeyboardInterrupt): the futures are cancelled, every worker
     kills its test processes, jobs that did finish are still handed to ON_DONE, and the
@@ -367,13 +392,19 @@ def run(todo: Sequence["Job"], spec: ClusterSpec, *, catalog: Path,
     if not log.isEnabledFor(logging.DEBUG):
         quiet.setLevel(logging.ERROR)
     try:
-        _run(todo, spec, catalog, on_done, grade, allowed_failures, on_client, dask)
+        # Every job's bytes are read before the first one starts: nothing on a worker
+        # depends on the driver's files from then on.
+        order = sorted(todo, key=lambda j: j.exercise.timing)  # correctness first
+        payloads = [(job, payload_for(job, catalog)) for job in order]
+        _run(payloads, spec, on_done, grade or grade_payload,
+             ALLOWED_FAILURES if allowed_failures is None else allowed_failures, on_client, dask)
     finally:
         quiet.setLevel(level)
         reap_orphans()  # this host: a local cluster's killed workers leave tests here
+        _reap_zombies()
 
 
-def _run(todo: Sequence["Job"], spec: ClusterSpec, catalog: Path,
+def _run(payloads: list[tuple["Job", Payload]], spec: ClusterSpec,
          on_done: Callable[["Done"], None], grade: Callable[[Payload], Answer],
          allowed_failures: int, on_client: Callable[[Any], None] | None, dask: Any) -> None:
     with dask.config.set({"distributed.scheduler.allowed-failures": allowed_failures}), \
@@ -382,8 +413,7 @@ def _run(todo: Sequence["Job"], spec: ClusterSpec, catalog: Path,
             on_client(client)
         futures: dict[Any, "Job"] = {}
         # Correctness jobs first: a higher priority, and submitted before (the plan's order).
-        for job in sorted(todo, key=lambda j: j.exercise.timing):
-            payload = payload_for(job, catalog)
+        for job, payload in payloads:
             need = cores if job.exercise.timing else 1
             future = client.submit(grade, payload, resources={RESOURCE: need}, pure=False,
                                    priority=0 if job.exercise.timing else 1,
@@ -454,8 +484,6 @@ def _connected(spec: ClusterSpec) -> Iterator[tuple[Any, int]]:
         return
     if spec.kind == "local":
         from distributed import LocalCluster
-        from grader.isolation import become_subreaper
-        become_subreaper()  # a killed worker's test processes come back to us, not init
         assert spec.cores is not None
         cluster = LocalCluster(n_workers=1, threads_per_worker=spec.cores, processes=True,
                                resources={RESOURCE: spec.cores}, dashboard_address=":0",
