@@ -404,3 +404,45 @@ def test_a_worker_with_other_exercises_answers_with_a_non_final_error(
         from grader.gradebook import is_final
         assert result.status == "error" and not is_final(result) and result.points == 0
         assert all(t.verdict == "not_judged" for t in result.tests)
+
+
+def _stored(book: Path) -> int:
+    import sqlite3
+    try:
+        db = sqlite3.connect(f"file:{book}?mode=ro", uri=True, timeout=5)
+        try:
+            return db.execute("SELECT count(*) FROM results").fetchone()[0]
+        finally:
+            db.close()
+    except sqlite3.OperationalError:  # not created yet
+        return 0
+
+
+@needs_dask
+def test_sigterm_cancels_the_jobs_and_stops_every_test_process(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "grader", "grade", str(DEMO), "--exercise", "race_counter",
+               "--exercise", "transfer_deadlock", "--cluster", "local:2", "--out", str(out)]
+    proc = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 180
+        while _stored(out / "gradebook.sqlite") < 1 and proc.poll() is None \
+                and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert proc.poll() is None, "the run ended before it could be stopped"
+        descendants = psutil.Process(proc.pid).children(recursive=True)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "grader: interrupted: every finished result is kept" in err and "Traceback" not in err
+    kept = _stored(out / "gradebook.sqlite")
+    assert 1 <= kept < 12
+    assert len([p for p in out.iterdir() if (p / "results.json").is_file()]) >= 1
+    time.sleep(0.5)
+    alive = [p for p in descendants if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    assert not alive, f"processes left running after SIGTERM: {alive}"
+    assert not _marked(), "test processes left running after SIGTERM"
