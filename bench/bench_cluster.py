@@ -92,8 +92,7 @@ def run() -> None:
     if importlib.util.find_spec("distributed") is None:
         print("skipped: Dask distributed is not installed (pip install '.[cluster]')")
         return
-    import cloudpickle
-    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    # _empty_job is pickled by reference: the local cluster's workers inherit sys.path.
     from grader.batch import default_jobs
     cores = default_jobs()
     repeats = int(os.environ.get("BENCH_REPEATS", "3"))

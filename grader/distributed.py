@@ -454,7 +454,10 @@ def _done(future: Any, job: "Job") -> "Done":
         if not isinstance(error, Exception):
             raise error
         return Done(job, None, error)
-    reply: Answer = future.result()
+    try:
+        reply: Answer = future.result()
+    except Exception as exc:  # an answer this driver cannot read (another grader version?)
+        return Done(job, None, exc)
     if reply.result is None:
         log.warning("%s · %s: not graded: %s", job.submission.student, job.exercise.id,
                     reply.problem)
