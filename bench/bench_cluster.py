@@ -58,7 +58,8 @@ def _batch(todo, grade, jobs: int) -> float:
 def _warm_up(catalog: str) -> None:  # on each worker: what its first job would import
     from grader import distributed, runner  # noqa: F401
     from grader.catalog import load_catalog
-    distributed._catalogs[catalog] = load_catalog(Path(catalog), lenient=True)
+    loaded = load_catalog(Path(catalog), lenient=True)
+    distributed._catalogs[catalog] = (loaded, {e.id: e.content_hash() for e in loaded.exercises})
     distributed._mark_this_worker()
 
 

@@ -218,7 +218,7 @@ def payload_for(job: "Job", catalog: Path) -> Payload:
 
 # ---------------------------------------------------------------- on a worker
 
-_catalogs: dict[str, Any] = {}
+_catalogs: dict[str, tuple[Any, dict[str, str]]] = {}  # root -> (catalog, hash per exercise as loaded)
 _running = 0  # grading calls in progress in this worker process
 _running_lock = threading.Lock()
 
@@ -274,13 +274,19 @@ def _own_exercise(payload: Payload, host: str) -> tuple["Exercise | None", str]:
     if not root.is_dir():  # no shared file system: the exercises installed beside the grader
         root = Path(grader.__file__).resolve().parent.parent / "exercises"
     try:
-        catalog = _catalogs.get(str(root))
-        if catalog is None:
-            catalog = _catalogs[str(root)] = load_catalog(root, lenient=True)
-        exercise = catalog.get(payload.exercise)
+        # Loaded once per worker; loaded again when an exercise's files changed since, so
+        # a long-lived worker never grades with an old exercise.yaml under a new hash.
+        catalog, loaded = _catalogs.get(str(root), (None, {}))
+        exercise = catalog.get(payload.exercise) if catalog is not None else None
+        found = exercise.content_hash() if exercise is not None else ""
+        if exercise is None or found != loaded.get(exercise.id):
+            catalog = load_catalog(root, lenient=True)
+            loaded = {e.id: e.content_hash() for e in catalog.exercises}
+            _catalogs[str(root)] = (catalog, loaded)
+            exercise = catalog.get(payload.exercise)
+            found = loaded[exercise.id]
     except CatalogError as exc:
         return None, f"worker {host} cannot grade {payload.exercise}: {exc}"
-    found = exercise.content_hash()
     if found != payload.exercise_hash:
         return None, (f"worker {host} has exercise {payload.exercise} at version {found} "
                       f"({root}), the driver {payload.exercise_hash}: copy the same "

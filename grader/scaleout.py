@@ -139,10 +139,16 @@ def merge(target: Path, sources: Sequence[Path]) -> Merged:
             try:
                 runs = {}
                 for run_id, started, finished, jobs, machine in db.execute(
-                        "SELECT id, started, finished, jobs, machine FROM shard.runs ORDER BY id"):
-                    cur = db.execute("INSERT INTO runs (started, finished, jobs, machine) "
-                                     "VALUES (?, ?, ?, ?)", (started, finished, jobs, machine))
-                    runs[run_id] = cur.lastrowid
+                        "SELECT id, started, finished, jobs, machine FROM shard.runs "
+                        "ORDER BY id").fetchall():
+                    # A run merged before (the same shard merged again) is not copied twice.
+                    known = db.execute("SELECT id FROM main.runs WHERE started = ? AND "
+                                       "machine = ?", (started, machine)).fetchone()
+                    if known is None:
+                        known = (db.execute("INSERT INTO main.runs (started, finished, jobs, "
+                                            "machine) VALUES (?, ?, ?, ?)",
+                                            (started, finished, jobs, machine)).lastrowid,)
+                    runs[run_id] = known[0]
                 rows = db.execute(
                     "SELECT student, exercise, file_hash, exercise_hash, grader_version, final, "
                     "points, max_points, status, run_id, stored, result FROM shard.results").fetchall()

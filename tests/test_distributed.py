@@ -22,7 +22,8 @@ from grader import cli
 from grader.batch import Done, Job, plan
 from grader.catalog import load_catalog
 from grader.gradebook import Gradebook, Key
-from grader.model import ExerciseResult, TestOutcome
+from grader import model
+from grader.model import ExerciseResult
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO = REPO / "demo" / "class"
@@ -101,7 +102,7 @@ def _fake_grade(submission, exercises):  # the runner's seam: a grade from the b
         data = b"".join(submission.files[n].read_bytes() for n in exercise.files
                         if n in submission.files)
         got = min(len(data) % 7, 1)  # deterministic, and not the same for everyone
-        tests = tuple(TestOutcome(t.name, t.title, t.points, t.points * got,
+        tests = tuple(model.TestOutcome(t.name, t.title, t.points, t.points * got,
                                   "passed" if got else "wrong") for t in exercise.tests)
         results.append(ExerciseResult(exercise.id, exercise.title, exercise.max_points,
                                       sum(t.points for t in tests), tests,
@@ -140,6 +141,12 @@ def test_three_shards_merged_give_the_gradebook_of_one_run(
     # Merging again changes nothing: the target's results are as recent as the shards'.
     assert cli.main(["merge", str(tmp_path / "merged"), *map(str, shards)]) == 0
     assert "0 results copied, 12 kept" in capsys.readouterr().out
+    with Gradebook.open(tmp_path / "merged" / "gradebook.sqlite") as book:
+        assert len({p["run_id"] for p in book.provenance()}) == 3  # one run per shard
+    import sqlite3
+    db = sqlite3.connect(tmp_path / "merged" / "gradebook.sqlite")
+    assert db.execute("SELECT count(*) FROM runs").fetchone()[0] == 3
+    db.close()
 
 
 def test_merge_keeps_the_most_recently_stored_result(tmp_path: Path) -> None:
@@ -262,7 +269,7 @@ def _kills_its_worker(payload: "gd.Payload") -> "gd.Answer":
     if payload.student == "boris" and payload.exercise == "race_counter":
         os.kill(os.getpid(), signal.SIGKILL)
     return gd.Answer(ExerciseResult(payload.exercise, "", 10, 10, (
-        TestOutcome("t", "t", 10, 10, "passed"),)))
+        model.TestOutcome("t", "t", 10, 10, "passed"),)))
 
 
 @needs_dask
@@ -507,3 +514,21 @@ def test_workers_by_hand_must_all_declare_the_same_cores() -> None:
         gd._workers_cores(_FakeClient({"cores": 16}, {}))
     with pytest.raises(gd.ClusterError, match=r"different cores \(\[8, 16\]\)"):
         gd._workers_cores(_FakeClient({"cores": 16}, {"cores": 8}))
+
+
+@needs_dask
+def test_a_long_lived_worker_grades_with_the_exercise_as_it_is_now(tmp_path: Path) -> None:
+    import shutil
+    root = tmp_path / "exercises"
+    shutil.copytree(EXERCISES / "race_counter", root / "race_counter")
+    catalog = load_catalog(root, solutions_root=tmp_path / "none")
+    from grader.submissions import discover
+    ada = [s for s in discover(DEMO, catalog) if s.student == "ada"]
+    job = plan(ada, [catalog.get("race_counter")], None).todo[0]
+    first = gd._own_exercise(gd.payload_for(job, root), "here")[0]
+    yaml = root / "race_counter" / "exercise.yaml"
+    yaml.write_text(yaml.read_text().replace('title: "', 'title: "Renamed ', 1))
+    edited = load_catalog(root, solutions_root=tmp_path / "none")
+    job = plan(ada, [edited.get("race_counter")], None).todo[0]
+    again, problem = gd._own_exercise(gd.payload_for(job, root), "here")
+    assert problem == "" and again.title.startswith("Renamed ") and first.title != again.title
