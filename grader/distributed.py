@@ -134,6 +134,7 @@ def spec_from_args(args: Any) -> ClusterSpec | None:
         raise ClusterError(f"--{kind} needs dask-jobqueue, which is not installed: {INSTALL}")
     if cores is None:
         raise ClusterError(f"--{kind} needs --cores N: the cores of one node")
+    _seconds(args.walltime)  # a malformed walltime is refused here, not by sbatch later
     return ClusterSpec(kind, cores=cores, nodes=args.nodes, walltime=args.walltime,
                        queue=args.queue, memory=args.memory, exclusive=args.exclusive)
 

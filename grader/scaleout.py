@@ -183,9 +183,9 @@ def _gradebook_of(text: str) -> Path:
 
 def cmd_merge(args: argparse.Namespace) -> int:
     from grader import cli
-    from grader.gradebook import Gradebook
+    from grader.gradebook import FILENAME, Gradebook
     out = Path(args.out)
-    target = Path(args.gradebook) if args.gradebook else out / "gradebook.sqlite"
+    target = Path(args.gradebook) if args.gradebook else out / FILENAME
     sources = [_gradebook_of(s) for s in args.sources]
     for source in sources:
         if not source.is_file():

@@ -79,6 +79,7 @@ def test_a_cluster_option_without_the_extra_is_one_line_saying_how_to_install(
     (["--cluster", "local:0"], "--cluster local:0: expected local or local:N"),
     (["--cluster", "local", "--slurm"], "--cluster and --slurm: choose one"),
     (["--slurm"], "--slurm needs --cores N"),
+    (["--htcondor", "--cores", "4", "--walltime", "2h"], "--walltime 2h: expected HH:MM:SS"),
     (["--shard", "4/3"], "--shard 4/3: I must be between 1 and N"),
     (["--shard", "two"], "--shard two: expected I/N"),
 ])
