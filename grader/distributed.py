@@ -278,7 +278,8 @@ def _own_exercise(payload: Payload, host: str) -> tuple["Exercise | None", str]:
         # Loaded once per worker; loaded again when an exercise's files changed since, so
         # a long-lived worker never grades with an old exercise.yaml under a new hash.
         catalog, loaded = _catalogs.get(str(root), (None, {}))
-        exercise = catalog.get(payload.exercise) if catalog is not None else None
+        known = {e.id: e for e in catalog.exercises} if catalog is not None else {}
+        exercise = known.get(payload.exercise)  # an exercise added since: loaded below
         found = exercise.content_hash() if exercise is not None else ""
         if exercise is None or found != loaded.get(exercise.id):
             catalog = load_catalog(root, lenient=True)
