@@ -314,7 +314,22 @@ def _mark_this_worker() -> None:
     """The first job of a worker process marks it, and kills what a dead predecessor left."""
     if WORKER_MARK not in os.environ:
         os.environ[WORKER_MARK] = _identity(os.getpid())
+        _undo_nanny_environment()
         reap_orphans()
+
+
+def _undo_nanny_environment() -> None:
+    """Dask's nanny starts a worker with OMP_NUM_THREADS=1 and the like (its config's
+    pre-spawn-environ). The test processes inherit the worker's environment: they get the
+    machine's, as under the local batch, or a student's numpy would be capped to a thread."""
+    try:
+        import dask
+        injected = dask.config.get("distributed.nanny.pre-spawn-environ", {}) or {}
+    except Exception:
+        return
+    for name, value in injected.items():
+        if os.environ.get(name) == str(value):
+            os.environ.pop(name)
 
 
 def _identity(pid: int) -> str:

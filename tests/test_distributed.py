@@ -533,3 +533,21 @@ def test_a_long_lived_worker_grades_with_the_exercise_as_it_is_now(tmp_path: Pat
     job = plan(ada, [edited.get("race_counter")], None).todo[0]
     again, problem = gd._own_exercise(gd.payload_for(job, root), "here")
     assert problem == "" and again.title.startswith("Renamed ") and first.title != again.title
+
+
+def _environment(payload: "gd.Payload") -> "gd.Answer":
+    """A stand-in job that reports what a test process started by this worker would see."""
+    gd._mark_this_worker()
+    seen = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    return gd.Answer(ExerciseResult(payload.exercise, "", 1, 1, (), message=json.dumps(seen)))
+
+
+@needs_dask
+def test_test_processes_see_the_machines_environment_not_the_nannys(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.delenv("MKL_NUM_THREADS", raising=False)
+    done: list[Done] = []
+    gd.run(_jobs(["race_counter"], students=("ada",)), gd.ClusterSpec("local", cores=1),
+           catalog=EXERCISES, on_done=done.append, grade=_environment)
+    assert json.loads(done[0].result.message) == {"OMP_NUM_THREADS": None, "MKL_NUM_THREADS": None}
