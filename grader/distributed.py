@@ -506,12 +506,13 @@ def _connected(spec: ClusterSpec) -> Iterator[tuple[Any, int]]:
     from distributed import Client
     if spec.kind == "scheduler-file":
         with Client(scheduler_file=spec.scheduler_file) as client:
-            declared = _workers_cores(client, same=spec.cores is None)
-            if spec.cores is not None and spec.cores > declared:
-                raise ClusterError(f"--cores {spec.cores}: no worker declares that many "
-                                   f"(the most is {RESOURCE}={declared}); a timing job "
-                                   f"would wait for ever")
-            yield client, spec.cores or declared
+            declared = _workers_cores(client)
+            # More: a timing job would wait for ever; fewer: it would share its machine.
+            if spec.cores is not None and spec.cores != declared:
+                raise ClusterError(f"--cores {spec.cores}: the workers declare "
+                                   f"{RESOURCE}={declared}; a timing job must ask for a "
+                                   f"whole worker")
+            yield client, declared
         return
     if spec.kind == "local":
         from distributed import LocalCluster
@@ -530,16 +531,17 @@ def _connected(spec: ClusterSpec) -> Iterator[tuple[Any, int]]:
         cluster.close()
 
 
-def _workers_cores(client: Any, timeout: float = 120.0, same: bool = True) -> int:
-    """The cores=N the workers started by hand declare (the most, unless SAME: then all
-    must declare the same N)."""
+def _workers_cores(client: Any, timeout: float = 120.0) -> int:
+    """The cores=N the workers started by hand declare. All must declare the same N: a
+    timing job asks for N, which must be a whole worker, whichever it lands on."""
     client.wait_for_workers(1, timeout=timeout)
     declared = {info.get("resources", {}).get(RESOURCE)
                 for info in client.scheduler_info()["workers"].values()}
     if None in declared:
         raise ClusterError(f"a worker was started without --resources {RESOURCE}=N: start "
                            f"every worker with `dask worker --nthreads N --resources {RESOURCE}=N`")
-    if same and len(declared) != 1:
-        raise ClusterError(f"the workers declare different {RESOURCE} ({sorted(declared)}); "
-                           f"give --cores N to say what a timing job needs")
-    return int(max(declared))
+    if len(declared) != 1:
+        raise ClusterError(f"the workers declare different {RESOURCE} ({sorted(declared)}): "
+                           f"a timing job asks for a whole worker, so start every worker "
+                           f"with the same --resources {RESOURCE}=N")
+    return int(declared.pop())
