@@ -408,8 +408,9 @@ def run(todo: Sequence["Job"], spec: ClusterSpec, *, catalog: Path,
         return
     import dask
     import distributed  # noqa: F401  (its import sets its loggers' levels: then ours)
-    # Dask's own info lines (scheduler and worker start, every connection) are not the
-    # grader's news; a lost worker is one of its warnings, a failed job reaches ON_DONE.
+    # Dask's own info and warning lines (scheduler and worker start, every connection, a
+    # worker restarted) are not the grader's news: a job that failed reaches ON_DONE, and
+    # Dask's errors (a job given up after killing workers) still show. --debug shows all.
     quiet = logging.getLogger("distributed")
     level = quiet.level
     if not log.isEnabledFor(logging.DEBUG):
@@ -434,18 +435,19 @@ def _run(payloads: list[tuple["Job", Payload]], spec: ClusterSpec,
             _connected(spec) as (client, cores):
         if on_client is not None:
             on_client(client)
-        futures: dict[Any, "Job"] = {}
-        # Correctness jobs first: a higher priority, and submitted before (the plan's order).
-        for job, payload in payloads:
-            need = cores if job.exercise.timing else 1
-            future = client.submit(grade, payload, resources={RESOURCE: need}, pure=False,
-                                   priority=0 if job.exercise.timing else 1,
-                                   key=f"grade-{job.exercise.id}-{job.submission.student}-"
-                                       f"{os.urandom(4).hex()}")
-            futures[future] = job
         from distributed import as_completed
+        futures: dict[Any, "Job"] = {}
         handled: set[Any] = set()
         try:
+            # Correctness jobs first: a higher priority, and submitted before (the plan's
+            # order). Every job asks for cores: 1, or the whole worker for a timing job.
+            for job, payload in payloads:
+                need = cores if job.exercise.timing else 1
+                future = client.submit(grade, payload, resources={RESOURCE: need}, pure=False,
+                                       priority=0 if job.exercise.timing else 1,
+                                       key=f"grade-{job.exercise.id}-{job.submission.student}-"
+                                           f"{os.urandom(4).hex()}")
+                futures[future] = job
             for future in as_completed(list(futures)):
                 handled.add(future)
                 on_done(_done(future, futures[future]))
