@@ -310,9 +310,14 @@ def _replay_from_driver(result: ExerciseResult, here: str, there: str) -> Exerci
     return dataclasses.replace(result, tests=tuple(tests))
 
 
+_marked_pid = 0  # the process that set its mark (a mark inherited from a parent is not ours)
+
+
 def _mark_this_worker() -> None:
     """The first job of a worker process marks it, and kills what a dead predecessor left."""
-    if WORKER_MARK not in os.environ:
+    global _marked_pid
+    if _marked_pid != os.getpid():
+        _marked_pid = os.getpid()
         os.environ[WORKER_MARK] = _identity(os.getpid())
         _undo_nanny_environment()
         reap_orphans()

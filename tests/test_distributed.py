@@ -402,6 +402,7 @@ def test_a_zip_class_grades_on_workers_that_cannot_see_the_drivers_files(tmp_pat
 @needs_dask
 def test_a_worker_with_other_exercises_answers_with_a_non_final_error(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gd, "_mark_this_worker", lambda: None)  # in this process: no mark
     todo = _jobs(["race_counter"], students=("ada",))
     job = todo[0]
     stale = dataclasses.replace(job, key=dataclasses.replace(job.key, exercise_hash="0" * 16))
@@ -545,6 +546,8 @@ def _environment(payload: "gd.Payload") -> "gd.Answer":
 @needs_dask
 def test_test_processes_see_the_machines_environment_not_the_nannys(
         monkeypatch: pytest.MonkeyPatch) -> None:
+    # A mark inherited from the driver (it may itself run in a worker) is not the worker's.
+    monkeypatch.setenv(gd.WORKER_MARK, gd._identity(os.getpid()))
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     monkeypatch.delenv("MKL_NUM_THREADS", raising=False)
     done: list[Done] = []
