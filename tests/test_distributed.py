@@ -342,11 +342,14 @@ def test_a_worker_killed_mid_job_costs_no_result_and_leaves_no_test_process(tmp_
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline:
                 for proc in _marked():
-                    worker = int(proc.environ()[gd.WORKER_MARK].partition(":")[0])
-                    if proc.pid != worker:  # a test process: its worker is mid-job
-                        os.kill(worker, signal.SIGKILL)
-                        killed.append(worker)
-                        return
+                    try:
+                        worker = int(proc.environ()[gd.WORKER_MARK].partition(":")[0])
+                        if proc.pid != worker and proc.is_running():  # its worker is mid-job
+                            os.kill(worker, signal.SIGKILL)
+                            killed.append(worker)
+                            return
+                    except (psutil.Error, ProcessLookupError, KeyError):
+                        continue  # that test process ended meanwhile: the next one
                 time.sleep(0.02)
         threading.Thread(target=watch, daemon=True).start()
 
