@@ -187,6 +187,9 @@ def cmd_grade(args: argparse.Namespace) -> int:
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs {args.jobs}: give at least 1")
     jobs = args.jobs or batch.default_jobs()
+    from grader import scaleout  # --shard, and Dask workers instead of local threads
+    cluster, submissions = scaleout.prepare(args, submissions)
+    jobs = cluster.cores * cluster.nodes if cluster is not None and cluster.cores else jobs
     from grader import runner  # only once the input is known to be good
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -221,7 +224,11 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
             from grader.sandbox import cancel_all  # Ctrl-C: kill the running tests at once
             try:
-                batch.run(work.todo, grade, jobs=jobs, on_done=store, stop=cancel_all)
+                if cluster is None:
+                    batch.run(work.todo, grade, jobs=jobs, on_done=store, stop=cancel_all)
+                else:
+                    from grader import distributed
+                    distributed.run(work.todo, cluster, catalog=catalog.root, on_done=store)
             except KeyboardInterrupt:
                 # Ctrl-C or SIGTERM: the running tests are already killed; what finished
                 # is in the gradebook, and its reports are written before leaving.
@@ -408,6 +415,9 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--gradebook", metavar="FILE", default=None,
                        help="the gradebook (default: gradebook.sqlite in the --out folder)")
     grade.set_defaults(func=cmd_grade)
+    from grader import scaleout
+    scaleout.add_grade_options(grade)
+    scaleout.add_merge_command(commands)
 
     report = commands.add_parser(
         "report", help="rebuild every report and export from the gradebook, without grading",

@@ -75,6 +75,8 @@ class ExerciseResult:
     file_hash: str = ""
     duration: float = 0.0
     sandbox: str = ""  # which isolation mode graded it
+    # where it was graded, when a cluster worker graded it: {"host": ..., "cores": usable}
+    graded_on: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
