@@ -228,8 +228,8 @@ def test_shipping_the_whole_list_shows_as_cpu_outside_the_kernel():
 
 
 def test_a_pool_per_batch_shows_as_many_processes():
-    batches = run("student", [worker(100 + i, [(0.05 * i, 0.05 * i + 0.04)]) for i in range(40)],
-                  2.0)
+    batches = run("student", [worker(100 + i, [(0.05 * i, 0.05 * i + 0.04)], calls=2_500)
+                              for i in range(40)], 2.0)
     verdict = judge(rounds_of(batches), 2, TWO)
     assert verdict[ONE_POOL].passed is False
     assert "started 40 worker processes to run 2 workers" in verdict[ONE_POOL].message

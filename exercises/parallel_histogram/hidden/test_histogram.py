@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from grader import timing
 from grader.cores import usable_cores
-from grader.testing import Failure, plural
+from grader.testing import Failure, not_judged, plural
 
 # Before the student's module is imported (pytest imports this file first): a pool the
 # student starts at import time must record too.
@@ -201,6 +201,7 @@ def _verdict(student: Any, exercise: Any) -> timing.Verdict:
         workers=workers, cores=cores, thresholds=thresholds, kernel="reconstruct",
         check_result=check_result)
     wrong = sum(1 for r in mismatches if not isinstance(r, list) or r not in expected.values())
+    _measured["wrong runs"] = (wrong, len(mismatches))
     verdict.figures["events"] = len(events)
     verdict.figures["timed runs with the serial loop's counts"] = (
         f"{len(mismatches) - wrong} of {len(mismatches)}")
@@ -212,10 +213,20 @@ def _judge(name: str, student: Any, exercise: Any, record_property: Any) -> None
     verdict = _verdict(student, exercise)
     check = verdict[name]
     details = verdict.details()
+    wrong, runs = _measured["wrong runs"]
+    if name == timing.PARALLEL and wrong:
+        # Parallel work that does not give the serial loop's counts is not the work: the
+        # staged reconstruct() is calibrated for this run, a private copy of it is not.
+        raise Failure(f"{wrong} of {runs} timed runs of histogram() did not give the serial "
+                      f"loop's counts: compute every value with reconstruct() from "
+                      f"detector.py (do not copy it)", "wrong", **details)
     if not check.ok:
         raise Failure(check.message, check.verdict, **details)
     # Passing (or not judged): the figures still go to the report.
     record_property("details", details)
+    if not check.judged:
+        not_judged(record_property, check.reason or "busy", check.message)
+        return
     record_property("note", check.message)
     if name == timing.PARALLEL:
         speed = verdict[timing.SPEEDUP]
