@@ -214,9 +214,11 @@ def _judge(name: str, student: Any, exercise: Any, record_property: Any) -> None
     check = verdict[name]
     details = verdict.details()
     wrong, runs = _measured["wrong runs"]
-    if name == timing.PARALLEL and wrong:
-        # Parallel work that does not give the serial loop's counts is not the work: the
-        # staged reconstruct() is calibrated for this run, a private copy of it is not.
+    if wrong:
+        # Parallel work that does not give the serial loop's counts is not the work (the
+        # staged reconstruct() is calibrated for this run, a private copy of it is not),
+        # and its figures, read from a record the student's code may have written, no
+        # evidence of anything: every parallelism test fails.
         raise Failure(f"{wrong} of {runs} timed runs of histogram() did not give the serial "
                       f"loop's counts: compute every value with reconstruct() from "
                       f"detector.py (do not copy it)", "wrong", **details)
