@@ -4,9 +4,10 @@ Graded through the real command (`python -m grader grade`, real test processes),
 process spins a core. Whether a verdict is judged must not depend on that load, so the
 test makes it deterministic with the exercise's own thresholds: `free_share` above 1 means
 no free-core probe ever finds the machine quiet (the wall-clock speedup is then shown with
-a "not counted" note on every passing test), and a `concurrency` no run can reach keeps
-the parallelism verdict from being judged at all (the grader's own parallel version does
-not reach it either, which the rule reads as "the machine was busy").
+a "not counted" note on every passing test), a `concurrency` no run can reach keeps the
+parallelism verdict from being judged at all (the grader's own parallel version does not
+reach it either, which the rule reads as "the machine was busy"), and one any run in
+worker processes reaches has it judged.
 """
 from __future__ import annotations
 
@@ -85,7 +86,6 @@ def test_only_what_was_not_judged_is_graded_again(tmp_path: Path, busy_core: Non
     parallel = alice_tests["test_work_runs_in_parallel"]
     assert parallel["judged"] is False and parallel["not_judged_reason"] == "busy"
     assert parallel["verdict"] == "passed"  # not judged: it never fails a student
-    assert alice_tests["test_little_overhead"]["judged"] is True
     assert before["alice"][1] == 0  # not final
     bob_tests = {t["name"]: t for t in before["bob"][2]["tests"]}
     assert bob_tests["test_work_runs_in_parallel"]["verdict"] == "serial"
@@ -102,7 +102,10 @@ def test_a_pass_with_a_not_counted_wall_clock_note_is_final(tmp_path: Path,
                                                              busy_core: None) -> None:
     klass = a_class(tmp_path / "class")
     out = tmp_path / "out"
-    exercises = catalogue(tmp_path / "exercises", free_share=1.01)
+    # Any run in worker processes reaches this concurrency, however loaded the machine;
+    # three rounds at most, in a budget never reached: every verdict is judged.
+    exercises = catalogue(tmp_path / "exercises", free_share=1.01, concurrency=0.2,
+                          max_rounds=3, budget=600.0)
     grade(klass, exercises, out)
     alice = stored(out)["alice"]
     parallel = {t["name"]: t for t in alice[2]["tests"]}["test_work_runs_in_parallel"]
