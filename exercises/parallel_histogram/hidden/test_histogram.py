@@ -95,19 +95,28 @@ def test_counts_match_serial(student, exercise):
 
 
 def _events_with_values(targets: list[float], cells: int) -> dict[float, tuple[float, ...]]:
-    """An event whose reconstructed energy is exactly each target (values are 0.01 GeV steps)."""
+    """An event whose reconstructed energy is exactly each target (values are 0.01 GeV steps).
+
+    Built, not searched for: a random event scaled until the staged reconstruct() (with
+    this run's calibration) gives the target. The energy grows with the scale, and every
+    0.01 step of the rounded value is crossed, so a bisection on the scale finds it."""
     reconstruct = _detector().reconstruct
-    found: dict[float, tuple[float, ...]] = {}
     rng = random.Random(2024)
-    wanted = set(targets)
-    for _ in range(200_000):
-        event = tuple(rng.expovariate(0.4) for _ in range(cells))
-        value = reconstruct(event)
-        if value in wanted and value not in found:
-            found[value] = event
-            if len(found) == len(wanted):
+    found: dict[float, tuple[float, ...]] = {}
+    for target in targets:
+        base = tuple(0.2 + rng.expovariate(0.4) for _ in range(cells))
+        lo, hi = 0.0, 1.0
+        while reconstruct(tuple(c * hi for c in base)) < target:
+            hi *= 2.0
+        for _ in range(200):
+            mid = (lo + hi) / 2.0
+            event = tuple(c * mid for c in base)
+            value = reconstruct(event)
+            if value == target:
+                found[target] = event
                 break
-    missing = wanted - set(found)
+            lo, hi = (mid, hi) if value < target else (lo, mid)
+    missing = set(targets) - set(found)
     assert not missing, f"the test found no event for {sorted(missing)}"  # the test's own fault
     return found
 
