@@ -20,19 +20,39 @@ the student's function:
   loop in the same round. Pickling the whole input for every task, or one task per
   event, shows here; CPU time, unlike wall time, hardly depends on the load.
 
+The record is written by Python code in the student's processes, so the student's code
+could write it too. Three checks rest on what it cannot write (issue 17):
+- the CPU time the operating system counted in the worker processes during the call
+  (grader/kernels/accounting.py: /proc and getrusage) must back the calls the workers'
+  record claims (at least `backing` x their cost in the serial loop), or the parallelism,
+  overhead and pool checks, which all read that record, fail;
+- the kernel is called at most `calls_per_event` times per item: workers that each
+  compute everything show concurrency and no gain;
+- the staged kernel is calibrated per run (grader/kernels/detector.py), so values
+  computed with a private copy of the given one differ: the hidden tests compare every
+  timed run's result with the serial loop's.
+
 Every threshold is a ratio measured on the same machine (concurrency / workers, CPU /
 serial CPU, processes / workers; see Thresholds). Runs are interleaved in rounds
-(serial, reference, student, a free-cores probe, shuffled): three rounds, more when a
-median is close to its threshold, two when every figure is far on the failing side, and
-a small pilot round first that alone judges a slow submission already far over its CPU
-or process budget.
+(serial on `serial_share` of the work scaled up, reference, student, a free-cores probe,
+shuffled): two rounds when every figure is far from its threshold, three, more when a
+median is close to its threshold, and a small pilot round first that alone judges a slow
+submission already far over its CPU or process budget. The rounds stop at a hard
+`budget` of seconds: a check they have not settled by then is "not judged" (reason
+"budget", retried by the next run), never a verdict taken by chance.
+
+A check that is not judged carries a reason (a key of grader.model.NOT_JUDGED): "busy"
+(the grader's own parallel version showed no parallelism in the same rounds), "budget",
+"one_core"; the hidden tests pass it on with grader.testing.not_judged, and the gradebook
+regrades on that field, never on a phrase.
 
 No worker process at all (serial code, threads) is a fact of the code and is judged on
 any machine with two usable cores. Low concurrency with several processes is judged only
 beside a reference that did show parallelism in the same rounds; otherwise "not judged".
 Wall-clock speedup is measured and reported (median and spread, beside the reference's
 in the same rounds) and counts only when every probe found the cores free and the
-reference itself sped up; otherwise it is "not judged: the machine was busy".
+reference itself sped up; otherwise it is "not judged: the machine was busy", a note on
+a verdict that the in-kernel evidence judged (final, not regraded).
 
 Machine policy (grader/cores.py): workers = min(wish, usable cores); with one usable core
 the parallelism checks are not judged and pass with that note.
