@@ -91,6 +91,22 @@ def test_grader_errors_and_a_busy_machine_are_shown_but_regraded(tmp_path: Path)
                                                         "parallel_histogram"}
 
 
+def test_why_a_job_is_graded_again_comes_from_the_stored_row(tmp_path: Path) -> None:
+    ok = sample()
+    busy = replace(ok, tests=(replace(ok.tests[0], judged=False, not_judged_reason="budget"),
+                              *ok.tests[1:]))
+    with Gradebook.open(tmp_path / "g.sqlite") as book:
+        assert book.why_graded(key(ok)) == "new"
+        book.store(ok, key(ok))
+        assert book.why_graded(key(ok, file_hash="1" * 64)) == "the submitted file changed"
+        assert book.why_graded(key(ok, exercise_hash="2" * 16)) == "the exercise changed"
+        assert book.why_graded(key(ok, grader_version="9")) == "the grader changed"
+        book.store(busy, key(busy))
+        assert book.lookup(key(busy)) is None
+        assert book.why_graded(key(busy)) == ("not judged: the time budget ran out before "
+                                             "the measurement was sure")
+
+
 def test_all_results_groups_by_student_in_order(tmp_path: Path) -> None:
     with Gradebook.open(tmp_path / "g.sqlite") as book:
         for r in reversed(demo_results()):
