@@ -111,6 +111,7 @@ class Plan:
 
     cached: list[tuple[Job, ExerciseResult]] = field(default_factory=list)
     todo: list[Job] = field(default_factory=list)
+    why: dict[str, str] = field(default_factory=dict)  # Job.name -> why it is graded
 
     @property
     def total(self) -> int:
@@ -144,6 +145,8 @@ def plan(submissions: Sequence["Submission"], exercises: Sequence[Exercise],
             if known is not None:
                 result.cached.append((job, known))
             else:
+                result.why[job.name] = ("forced" if force else
+                                        book.why_graded(key) if book is not None else "new")
                 (timing if exercise.timing else result.todo).append(job)
     result.todo.extend(timing)
     return result

@@ -17,7 +17,7 @@ import time
 import traceback
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from rich.console import Console
 
@@ -111,8 +111,9 @@ def crashed(student: str, exercises: Sequence[Exercise], exc: BaseException) -> 
 
 
 @contextmanager
-def _progress(weights: Sequence[float]) -> Iterator[Callable[[str], None]]:
-    """A progress bar on stderr while grading, silent when stderr is not a terminal.
+def _progress(weights: Sequence[float]) -> Iterator[Callable[[Any, ExerciseResult], None]]:
+    """A progress bar on stderr while grading; when stderr is not a terminal, one line per
+    finished job instead (grader/progress.py), so that a log shows the run is alive.
     Counts jobs (student x exercise); the bar and its ETA advance by each job's expected
     seconds (WEIGHTS, in the order of the plan), so the slow timing jobs that end a run do
     not make the ETA lie. Yields `finished(what)`, called once per finished job."""
@@ -127,9 +128,14 @@ def _progress(weights: Sequence[float]) -> Iterator[Callable[[str], None]]:
         total = sum(weights) or 1.0
         task = bar.add_task("", total=total, done=0, jobs=len(weights))
         done = 0
+        from grader.progress import LogProgress
+        log = None if console.is_terminal else LogProgress(weights, sys.stderr)
 
-        def step(what: str) -> None:
+        def step(job: Any, result: ExerciseResult) -> None:
             nonlocal done
+            if log is not None:
+                log.finished(job.submission.student, job.exercise.id, result)
+            what = job.name
             # Jobs finish about in plan order (the gate keeps timing jobs last), so the
             # first DONE weights are a fair measure of the work done.
             done += 1
@@ -219,7 +225,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
                                      exc).exercises[0]
                 # Committed as soon as graded: an interrupted run keeps what it finished.
                 book.store(result, done.job.key)
-                step(done.job.name)
+                step(done.job, result)
                 sys.stderr.flush()
 
             from grader.sandbox import cancel_all  # Ctrl-C: kill the running tests at once
@@ -247,6 +253,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
           f"{'s' if len(exercises) != 1 else ''} in {time.monotonic() - started:.1f} s: "
           f"{len(work.todo)} of {work.total} jobs graded ({jobs} at a time), "
           f"{len(work.cached)} unchanged taken from the gradebook.")
+    from grader.progress import regraded
+    print(regraded(work.why, len(work.cached)))
     print(_where_reports_are(out))
     return 0
 

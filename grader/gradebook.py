@@ -9,9 +9,10 @@ Durability: every result is committed on its own as soon as it is stored, in WAL
 with synchronous=FULL, so a run stopped by Ctrl-C, SIGKILL or a power cut keeps every
 result it finished and the next run resumes with the rest.
 
-Some results are stored but not final: a grader failure (status "error"), a test not
-judged because the machine was busy, and a run where no test was judged at all say
-nothing sure about the student. They are kept so the
+Some results are stored but not final: a grader failure (status "error"), a test whose
+verdict was not judged for a reason another run may settle (TestOutcome.judged and
+not_judged_reason: the machine was busy, the time budget ran out), and a run where no
+test was judged at all say nothing sure about the student. They are kept so the
 reports show them, and regraded on the next run (`lookup` does not return them).
 
     book = Gradebook.open(out / "gradebook.sqlite")
@@ -31,7 +32,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Iterator
 
-from grader.model import ExerciseResult, SubmissionResult
+from grader.model import NOT_JUDGED, ExerciseResult, SubmissionResult
 
 FILENAME = "gradebook.sqlite"
 SCHEMA_VERSION = 1
@@ -84,23 +85,30 @@ class Key:
 
 
 def is_final(result: ExerciseResult) -> bool:
-    """Whether a result judges the student, or only says the grader or the machine could not.
+    """Whether a result judges the student, or only says the grader or the machine could not."""
+    return regrade_reason(result) is None
 
-    A grader failure is the grader's; "the machine was busy" is the machine's (the timing
-    checks write it in the message or the figures when another job took the cores): both
-    are worth another try, whatever the cost, rather than a grade frozen by chance.
+
+def regrade_reason(result: ExerciseResult) -> str | None:
+    """Why the next run grades this result again (None: it is final), from its fields.
+
+    A grader failure is the grader's; a verdict the machine kept from being judged (a test
+    with `judged` False whose reason another run may settle: the machine was busy, the
+    time budget ran out) is the machine's: both are worth another try rather than a grade
+    frozen by chance. A verdict judged on in-kernel evidence is final whatever notes it
+    carries (a wall-clock speedup shown but not counted is such a note).
     """
     if result.status == "error":
-        return False
+        return "the grader failed"
     # Not one test judged (the test process died before any started): as likely the
     # grader's or the machine's doing as the student's, and cheap to try again.
-    if result.tests and all(t.verdict == "not_judged" for t in result.tests):
-        return False
-    for test in result.tests:
-        said = test.message + json.dumps(test.details, default=str)
-        if "machine was busy" in said:
-            return False
-    return True
+    if result.tests and all(not t.judged for t in result.tests):
+        return "no test was judged"
+    retried = [t for t in result.tests if t.retry]
+    if retried:
+        why = dict.fromkeys(NOT_JUDGED[t.not_judged_reason][0] for t in retried)
+        return f"not judged: {'; '.join(why)}"
+    return None
 
 
 class Gradebook:
@@ -185,6 +193,28 @@ class Gradebook:
             (key.student, key.exercise, key.file_hash, key.exercise_hash,
              key.grader_version)).fetchone()
         return ExerciseResult.from_dict(json.loads(row[0])) if row else None
+
+    def why_graded(self, key: Key) -> str:
+        """Why a job the gradebook did not answer is graded: what the stored row says."""
+        row = self._db.execute(
+            "SELECT file_hash, exercise_hash, grader_version, final, result FROM results "
+            "WHERE student = ? AND exercise = ?", (key.student, key.exercise)).fetchone()
+        if row is None:
+            return "new"
+        file_hash, exercise_hash, version, final, text = row
+        if file_hash != key.file_hash:
+            return "the submitted file changed"
+        if exercise_hash != key.exercise_hash:
+            return "the exercise changed"
+        if version != key.grader_version:
+            return "the grader changed"
+        if not final:
+            try:
+                reason = regrade_reason(ExerciseResult.from_dict(json.loads(text)))
+            except (ValueError, TypeError, KeyError):
+                reason = None
+            return reason or "the stored result was not final"
+        return "forced"
 
     def store(self, result: ExerciseResult, key: Key) -> None:
         """Store (or replace) the student's result on the exercise, committed at once."""

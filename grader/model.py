@@ -33,6 +33,18 @@ VERDICTS = {
 # of the measurement several tests may share.
 SPEEDUP_VERDICT = "speedup verdict"
 
+# Why a test's verdict was not judged (TestOutcome.not_judged_reason), and whether another
+# run could judge it. The gradebook reads `retry` (gradebook.is_final): a verdict the
+# machine kept from being judged is graded again; one no run on this machine can judge is
+# final, or every run would grade it again for nothing.
+NOT_JUDGED = {
+    # key: (what the summary says, retried on the next run)
+    "busy": ("the machine was busy", True),
+    "budget": ("the time budget ran out before the measurement was sure", True),
+    "not_run": ("the test did not run", False),
+    "one_core": ("this machine has a single usable core", False),
+}
+
 
 @dataclass(frozen=True)
 class TestSpec:
@@ -55,10 +67,29 @@ class TestOutcome:
     message: str = ""
     details: dict[str, Any] = field(default_factory=dict)
     duration: float = 0.0
+    # Whether the verdict judged the submission. A test may pass without being judged
+    # (the machine could not show what it measures; it passes rather than fail a student
+    # for the machine): `judged` is False then, with a key of NOT_JUDGED saying why. Set
+    # where the decision is made (the hidden test, or the runner for a test that did not
+    # run); read by the gradebook, never guessed from the message.
+    judged: bool = True
+    not_judged_reason: str = ""
 
     @property
     def passed(self) -> bool:
         return self.verdict == "passed"
+
+    def __post_init__(self) -> None:
+        # A "not judged" verdict is never judged, whoever built the outcome.
+        if self.verdict == "not_judged" and self.judged:
+            object.__setattr__(self, "judged", False)
+        if not self.judged and not self.not_judged_reason:
+            object.__setattr__(self, "not_judged_reason", "not_run")
+
+    @property
+    def retry(self) -> bool:
+        """Another run could judge what this one could not (the machine was busy...)."""
+        return not self.judged and NOT_JUDGED.get(self.not_judged_reason, ("", True))[1]
 
 
 @dataclass(frozen=True)

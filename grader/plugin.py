@@ -436,8 +436,9 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
             verdict, details = "tampered", {"changed": changed[:20]}
             message = (f"the grader's or pytest's own code was changed while this test ran: "
                        f"{changed[0]}{more}; a test cannot be judged by code under test")
+        judged = _judged(item) if verdict == "passed" else {}
         _channel.send("result", verdict=verdict, message=message, details=details,
-                      duration=round(duration, 4), **_names(item))
+                      duration=round(duration, 4), **judged, **_names(item))
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -496,6 +497,14 @@ def _recorded(item: pytest.Item) -> tuple[str, dict[str, Any]]:
         elif name == "speedup" and isinstance(value, str):
             details[SPEEDUP_VERDICT] = value
     return _first_lines(note), details
+
+
+def _judged(item: pytest.Item) -> dict[str, Any]:
+    """A passing test that said it did not judge (grader.testing.not_judged): the fields."""
+    said = dict(getattr(item, "user_properties", ()))
+    if said.get("judged") is False:
+        return {"judged": False, "not_judged_reason": str(said.get("not_judged_reason", ""))}
+    return {}
 
 
 def describe(exc: BaseException, item: pytest.Item, when: str) -> tuple[str, str, dict[str, Any]]:

@@ -121,8 +121,10 @@ def score(exercise: Exercise, run: SandboxRun) -> tuple[tuple[TestOutcome, ...],
             # What the test measured, when it recorded it (a parametrised test's cases
             # each may: the last one that did speaks for the test).
             said = [r for r in records if r.message or r.details]
+            unjudged = next((r for r in records if not r.judged), None)
             outcomes.append(_outcome(spec, "passed", said[-1].message if said else "",
-                                     said[-1].details if said else None, duration))
+                                     said[-1].details if said else None, duration,
+                                     unjudged.not_judged_reason if unjudged else None))
         else:
             failing = failed[0]
             alike = len(failed) == len(records) and len({r.message for r in failed}) == 1
@@ -136,10 +138,12 @@ def score(exercise: Exercise, run: SandboxRun) -> tuple[tuple[TestOutcome, ...],
 
 
 def _outcome(spec: TestSpec, verdict: str, message: str, details: dict | None = None,
-             duration: float = 0.0) -> TestOutcome:
+             duration: float = 0.0, not_judged: str | None = None) -> TestOutcome:
+    """NOT_JUDGED: why a passing test did not judge (a key of model.NOT_JUDGED), if it did not."""
     points = spec.points if verdict == "passed" else 0.0
     return TestOutcome(spec.name, spec.title, spec.points, points, verdict, message,
-                       dict(details or {}), round(duration, 4))
+                       dict(details or {}), round(duration, 4), judged=not_judged is None,
+                       not_judged_reason=not_judged or "")
 
 
 def _result(exercise: Exercise, tests: tuple[TestOutcome, ...], *, status: str = "graded",

@@ -78,6 +78,8 @@ class TestRecord:
     message: str = ""
     details: dict[str, Any] = field(default_factory=dict)
     duration: float = 0.0
+    judged: bool = True  # a passing test may say it did not judge (grader.model.TestOutcome)
+    not_judged_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -339,7 +341,8 @@ class _Run:
         elif event == "result":
             self.records[record["nodeid"]] = TestRecord(
                 record["test"], record["function"], str(record["verdict"]), str(record.get("message", "")),
-                record.get("details") or {}, float(record.get("duration") or 0.0))
+                record.get("details") or {}, float(record.get("duration") or 0.0),
+                record.get("judged") is not False, str(record.get("not_judged_reason") or ""))
             return None
         return current
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
-from grader.model import VERDICTS
+from grader.model import NOT_JUDGED, VERDICTS
 
 
 class Failure(AssertionError):
@@ -36,6 +36,17 @@ def check(condition: object, message: str, verdict: str = "wrong", **details: An
     """Fail with `message` unless `condition` holds."""
     if not condition:
         raise Failure(message, verdict, **details)
+
+
+def not_judged(record_property: Any, reason: str, note: str) -> None:
+    """Say that a passing test did not judge the submission, and why: REASON is a key of
+    grader.model.NOT_JUDGED (the gradebook regrades "busy" and "budget" on the next run),
+    NOTE the sentence the student reads. The test then returns: it passes, unjudged."""
+    if reason not in NOT_JUDGED:
+        raise ValueError(f"unknown reason {reason!r} for a verdict not judged")
+    record_property("judged", False)
+    record_property("not_judged_reason", reason)
+    record_property("note", note)
 
 
 class StudentImportError(Exception):

@@ -18,7 +18,7 @@ import pytest
 from report_samples import demo_results
 
 from grader import cli
-from grader.gradebook import Gradebook, GradebookError, Key, is_final
+from grader.gradebook import Gradebook, GradebookError, Key, is_final, regrade_reason
 from grader import model
 from grader.model import ExerciseResult
 
@@ -63,9 +63,20 @@ def test_grader_errors_and_a_busy_machine_are_shown_but_regraded(tmp_path: Path)
     ok = sample()
     error = replace(ok, exercise="transfer_deadlock", status="error", message="the grader failed")
     busy_test = model.TestOutcome("test_speed", "Speeds up", 5, 5, "passed", "",
-                            {"speedup": {"note": "not judged: the machine was busy (...)"}})
-    busy = replace(ok, exercise="parallel_histogram", tests=(busy_test,))
+                                  judged=False, not_judged_reason="busy")
+    busy = replace(ok, exercise="parallel_histogram", tests=(busy_test, *ok.tests))
     assert is_final(ok) and not is_final(error) and not is_final(busy)
+    assert regrade_reason(busy) == "not judged: the machine was busy"
+    # A pass judged on in-kernel evidence whose wall-clock note says "not counted: the
+    # machine was busy" is final: whether it was judged is a field, not a phrase.
+    noted = model.TestOutcome("test_parallel", "In parallel", 3, 3, "passed",
+                              "2 processes computed at the same time",
+                              {"speedup": {"counted": False,
+                                           "note": "not judged: the machine was busy"}})
+    assert is_final(replace(ok, tests=(noted, *ok.tests)))
+    # What no run on this machine can judge (one usable core) is final too.
+    one_core = replace(busy_test, not_judged_reason="one_core")
+    assert is_final(replace(ok, tests=(one_core, *ok.tests)))
     unjudged = replace(ok, tests=tuple(replace(t, verdict="not_judged", points=0.0)
                                        for t in ok.tests))
     one_unjudged = replace(ok, tests=(unjudged.tests[0], *ok.tests[1:]))
@@ -78,6 +89,22 @@ def test_grader_errors_and_a_busy_machine_are_shown_but_regraded(tmp_path: Path)
         shown = book.all_results()[0]
         assert {e.exercise for e in shown.exercises} == {ok.exercise, "transfer_deadlock",
                                                         "parallel_histogram"}
+
+
+def test_why_a_job_is_graded_again_comes_from_the_stored_row(tmp_path: Path) -> None:
+    ok = sample()
+    busy = replace(ok, tests=(replace(ok.tests[0], judged=False, not_judged_reason="budget"),
+                              *ok.tests[1:]))
+    with Gradebook.open(tmp_path / "g.sqlite") as book:
+        assert book.why_graded(key(ok)) == "new"
+        book.store(ok, key(ok))
+        assert book.why_graded(key(ok, file_hash="1" * 64)) == "the submitted file changed"
+        assert book.why_graded(key(ok, exercise_hash="2" * 16)) == "the exercise changed"
+        assert book.why_graded(key(ok, grader_version="9")) == "the grader changed"
+        book.store(busy, key(busy))
+        assert book.lookup(key(busy)) is None
+        assert book.why_graded(key(busy)) == ("not judged: the time budget ran out before "
+                                             "the measurement was sure")
 
 
 def test_all_results_groups_by_student_in_order(tmp_path: Path) -> None:

@@ -203,6 +203,15 @@ def test_mutant_fails_exactly_its_tests(grading: GradingQueue, case: Case) -> No
     spec = mutants_or_fail(case.exercise_id)[case.mutant]
     expected_failures = set(spec["fails"])
     result = graded(grading, case)
+    for _ in range(2):
+        # A test the machine kept from being judged (busy, out of its time budget) passes
+        # unjudged: no verdict, which the gradebook retries. So does this check.
+        if not any(t.retry for t in result.tests if t.name in expected_failures):
+            break
+        result = grade_exercise(case.submission(_load(case.exercise_id)), _load(case.exercise_id))
+    unjudged = [t for t in result.tests if t.name in expected_failures and t.retry]
+    if unjudged:
+        pytest.skip(f"{case}: not judged on this machine now ({unjudged[0].message[:200]})")
     problems = []
     for test in result.tests:
         if test.name in expected_failures and test.passed:

@@ -11,6 +11,7 @@ import os
 import random
 import signal
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -228,8 +229,8 @@ def test_shipping_the_whole_list_shows_as_cpu_outside_the_kernel():
 
 
 def test_a_pool_per_batch_shows_as_many_processes():
-    batches = run("student", [worker(100 + i, [(0.05 * i, 0.05 * i + 0.04)]) for i in range(40)],
-                  2.0)
+    batches = run("student", [worker(100 + i, [(0.05 * i, 0.05 * i + 0.04)], calls=2_500)
+                              for i in range(40)], 2.0)
     verdict = judge(rounds_of(batches), 2, TWO)
     assert verdict[ONE_POOL].passed is False
     assert "started 40 worker processes to run 2 workers" in verdict[ONE_POOL].message
@@ -308,10 +309,15 @@ def verdict_after(student: Run, n: int, **kw) -> timing.Verdict:
     return judge(rounds_of(student, n=n, **kw), 2, TWO)
 
 
-def test_three_rounds_suffice_when_no_figure_is_close_to_its_threshold():
+def test_two_rounds_suffice_when_every_figure_is_far_from_its_threshold():
     t = Thresholds()
-    assert not timing._enough(verdict_after(parallel(), 2), [None] * 2, t)
-    assert timing._enough(verdict_after(parallel(), 3), [None] * 3, t)
+    assert not timing._enough(verdict_after(parallel(), 1), [None], t)
+    assert timing._enough(verdict_after(parallel(), 2), [None] * 2, t)
+    # Not far enough from the threshold to be sure after two: three.
+    fair = run("student", [worker(10, [(0.0, 0.8)], calls=50_000, cpu=0.5),
+                           worker(11, [(0.3, 1.0)], calls=50_000, cpu=0.5)], 0.6)  # 1.5
+    assert not timing._enough(verdict_after(fair, 2), [None] * 2, t)
+    assert timing._enough(verdict_after(fair, 3), [None] * 3, t)
 
 
 def test_a_figure_close_to_its_threshold_asks_for_more_rounds():
@@ -377,3 +383,98 @@ def test_on_one_core_a_pool_fed_one_event_per_task_still_costs_its_cpu():
     verdict = judge(rounds_of(chatty, reference=serial_run(), probe=(0.99,)), 1, one_core)
     assert verdict[PARALLEL].passed is None and verdict[SPEEDUP].passed is None
     assert verdict[OVERHEAD].passed is False and verdict[ONE_POOL].passed is True
+
+
+# ------------------------------------------------------------------ evidence the OS backs
+
+def with_os_cpu(student: Run, others_cpu: float | None) -> Run:
+    return replace_(student, others_cpu=others_cpu)
+
+
+def replace_(run_: Run, **kw) -> Run:
+    from dataclasses import replace
+    return replace(run_, **kw)
+
+
+def test_a_record_the_os_did_not_see_computed_fails_every_check_that_reads_it():
+    # Fake calls in the workers: the record claims a second of work, the OS counted 0.05 s.
+    forged = with_os_cpu(parallel(), 0.05)
+    verdict = judge(rounds_of(forged), 2, TWO)
+    assert verdict[PARALLEL].passed is False and "operating system counted" in verdict[PARALLEL].message
+    assert verdict[OVERHEAD].passed is False and verdict[ONE_POOL].passed is False
+    backed = with_os_cpu(parallel(), 1.1)  # what the calls cost, and a little more
+    assert all(c.passed for c in judge(rounds_of(backed), 2, TWO).checks.values())
+    # No figure (no /proc): the rule does without it rather than guess.
+    assert judge(rounds_of(with_os_cpu(parallel(), None)), 2, TWO)[PARALLEL].passed is True
+
+
+def test_every_worker_computing_everything_loses_the_parallelism_points():
+    # Two workers, each the whole run: twice the calls of the serial loop, at the same time.
+    redundant = run("student", [worker(10, [(0.0, 1.0)], calls=100_000),
+                                worker(11, [(0.0, 1.0)], calls=100_000)], 2.2)
+    verdict = judge(rounds_of(redundant), 2, TWO)
+    assert verdict[PARALLEL].passed is False
+    assert "2.00 times per item" in verdict[PARALLEL].message
+    assert verdict[PARALLEL].figure == pytest.approx(2.0)
+
+
+def test_the_os_counts_the_cpu_of_children_reaped_or_not():
+    from grader.kernels import accounting
+
+    def child(seconds: float) -> int:
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child spins for SECONDS of its own CPU time
+            while time.process_time() < seconds:
+                pass
+            os._exit(0)
+        return pid
+
+    before = accounting.snapshot()
+    reaped, zombie = child(0.2), child(0.1)
+    os.waitpid(reaped, 0)
+    while Path(f"/proc/{zombie}/stat").read_text().rpartition(")")[2].split()[0] != "Z":
+        time.sleep(0.01)  # until it is a zombie: exited, not yet waited for
+    counted = accounting.others_cpu(before, accounting.snapshot())
+    os.waitpid(zombie, 0)
+    assert counted is not None and counted >= 0.28  # CPU time, not wall time: exact enough
+
+
+def test_the_run_calibration_changes_the_values_and_nothing_else():
+    from grader.kernels import detector
+    assert detector.calibration(None) == 1.0
+    factors = {detector.calibration(f"{n:016x}") for n in range(0, 10**6, 997)}
+    assert min(factors) >= 1.05 and max(factors) < 1.2001
+    calibrated = detector._make(detector.GAIN * detector.calibration("abcdef0123456789"))
+    rng = random.Random(3)
+    events = [tuple(rng.expovariate(0.4) for _ in range(5)) for _ in range(500)]
+    plain = [instrumented.reconstruct(e) for e in events]
+    differ = sum(a != b for a, b in zip(plain, (calibrated(e) for e in events)))
+    assert differ >= 490  # a private copy of the given kernel gives other energies
+    assert calibrated.__qualname__ == "reconstruct"  # a pool pickles it by name
+
+
+# ------------------------------------------------------------------ the budget
+
+def test_what_the_budget_does_not_settle_is_not_judged_and_retried():
+    t = Thresholds()
+    near = run("student", [worker(10, [(0.0, 0.7)]), worker(11, [(0.35, 1.0)])], 1.0)  # 1.35
+    close = timing.over_budget(verdict_after(near, 3), t)
+    assert close[PARALLEL].passed is None and close[PARALLEL].reason == "budget"
+    assert close[PARALLEL].message.startswith("not judged: 3 rounds in the 8 s budget")
+    assert close[ONE_POOL].passed is True  # far from its threshold: settled
+    # Far from every threshold: the budget changes nothing, pass or fail.
+    assert timing.over_budget(verdict_after(parallel(), 3), t)[PARALLEL].passed is True
+    serial_student = run("student", [worker(1, [(0.0, 1.0)], main=True)], 1.0, parent_cpu=1.0)
+    assert timing.over_budget(verdict_after(serial_student, 1), t)[PARALLEL].passed is False
+
+
+def test_not_judged_checks_say_why_with_a_key():
+    busy = judge(rounds_of(parallel(), probe=(0.5, 0.6)), 2, TWO)
+    assert busy[SPEEDUP].passed is None and busy[SPEEDUP].reason == "busy"
+    assert busy[PARALLEL].judged  # in-kernel evidence: judged whatever the load
+    lame = judge(rounds_of(parallel(), reference=run("reference", [worker(5, [(0, 1)]),
+                                                                  worker(6, [(1, 2)])], 2.0)),
+                 2, TWO)
+    assert lame[PARALLEL].passed is None and lame[PARALLEL].reason == "busy"
+    one = judge(rounds_of(parallel(), probe=(0.99,)), 1, Cores(1, 1))
+    assert one[PARALLEL].reason == "one_core"

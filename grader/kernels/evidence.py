@@ -34,6 +34,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 EVIDENCE_ENV = "GRADER_EVIDENCE_DIR"
+# A per-run secret the instrumented kernels calibrate their values with (detector.py):
+# set by the hidden tests before any student code runs, inherited by every worker.
+CALIBRATION_ENV = "GRADER_KERNEL_CALIBRATION"
 
 # A pause longer than this between two calls starts a new interval. Between the calls of
 # one task (a loop over a chunk) the pause is a microsecond or two; a worker waiting for

@@ -23,7 +23,7 @@ from typing import Any, Callable
 
 from grader import timing
 from grader.cores import usable_cores
-from grader.testing import Failure, plural
+from grader.testing import Failure, not_judged, plural
 
 # Before the student's module is imported (pytest imports this file first): a pool the
 # student starts at import time must record too.
@@ -160,10 +160,17 @@ def _cpu_verdict(student: Any, exercise: Any) -> timing.Verdict:
         if name == "student":
             results.append(result)
 
+    def reference(share: float) -> list:
+        # The serial loop runs on part of the work (timing.Thresholds.serial_share): the
+        # results of the whole come from the grader's own parallel version.
+        values = reference_run_cpu_tasks(fit_peak, part(share), workers)
+        expected[len(values)] = values
+        return values
+
     verdict = timing.measure(
         student=lambda share: run_cpu_tasks(fit_peak, part(share), workers),
         serial=serial,
-        reference=lambda share: reference_run_cpu_tasks(fit_peak, part(share), workers),
+        reference=reference,
         workers=workers, cores=cores, thresholds=thresholds, kernel=FIT,
         check_result=check_result, names=NAMES)
     right = sum(1 for r in results if isinstance(r, list) and r in expected.values())
@@ -182,9 +189,14 @@ def test_cpu_runs_in_parallel(student, exercise, record_property):
         raise Failure(check.message, check.verdict, **details)
     if not check.ok:
         record_property("details", details)
-        record_property("note", f"not judged: the machine was busy, and your fits ran as "
-                                f"concurrently as the reference's in the same rounds "
-                                f"({details['figures']['concurrency vs reference (median)']:.2f}x)")
+        not_judged(record_property, "busy",
+                   f"not judged: the machine was busy, and your fits ran as concurrently as "
+                   f"the reference's in the same rounds "
+                   f"({details['figures']['concurrency vs reference (median)']:.2f}x)")
+        return
+    if not check.judged:
+        record_property("details", details)
+        not_judged(record_property, check.reason or "busy", check.message)
         return
     speed = verdict[timing.SPEEDUP]
     if not speed.ok:
@@ -241,7 +253,7 @@ def test_cpu_in_processes(student, exercise, record_property):
     figure = f"(in-kernel concurrency {run.concurrency:.2f}, expected close to {workers})"
     if run.worker_share >= 0.5:
         record_property("note", f"{plural(round(run.worker_share * run.calls), 'fit')} of "
-                                f"{run.calls} ran in {plural(len(others), 'worker process')}")
+                                f"{run.calls} ran in {plural(len(others), 'worker process', 'worker processes')}")
         return
     if main is not None and main.threads >= 2:
         raise Failure(f"your CPU tasks ran in 1 process, in {main.threads} threads: threads share "
@@ -259,12 +271,17 @@ def test_cpu_one_pool(student, exercise, record_property):
     pids = {w.pid for w in run.workers if not w.main}
     if run.error:
         raise Failure(f"run_cpu_tasks raised {run.error}", "error")
+    if not pids:
+        raise Failure(f"run_cpu_tasks(fit_peak, {fits} spectra, workers={workers}) started no "
+                      f"worker process: this point is for one pool of processes that does "
+                      f"all the fits", "serial")
     if len(pids) > most:
         raise Failure(f"your run_cpu_tasks started {len(pids)} worker processes for {fits} "
                       f"fits with workers={workers}: a new pool per item pays a process start "
                       f"each time (more than the fit itself). Start one pool and give it all "
                       f"the items", "too_slow")
-    record_property("note", f"{plural(len(pids), 'worker process')} for workers={workers}")
+    record_property("note", f"{plural(len(pids), 'worker process', 'worker processes')} "
+                            f"for workers={workers}")
 
 
 # ------------------------------------------------------------------ I/O: threads
@@ -365,6 +382,13 @@ def test_io_in_threads(student, exercise, record_property):
     if run.error:
         raise Failure(f"run_io_tasks raised {run.error}", "error", figures=figures)
     elsewhere = [w for w in run.workers if not w.main]
+    need = exercise.params["io"]["concurrency"] * exercise.params["io"]["workers"]
+    if not elsewhere and run.concurrency < need:
+        # One fetch after another in the calling process is the stub, not threads.
+        raise Failure(f"the fetches ran one after another in the calling process "
+                      f"({run.concurrency:.2f} in flight on average): this point is for "
+                      f"threads of the calling process that wait at the same time", "serial",
+                      figures=figures)
     if elsewhere:
         pids = {w.pid for w in elsewhere}
         calls = sum(w.calls for w in elsewhere)

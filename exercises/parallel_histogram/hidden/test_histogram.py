@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from grader import timing
 from grader.cores import usable_cores
-from grader.testing import Failure, plural
+from grader.testing import Failure, not_judged, plural
 
 # Before the student's module is imported (pytest imports this file first): a pool the
 # student starts at import time must record too.
@@ -95,19 +95,28 @@ def test_counts_match_serial(student, exercise):
 
 
 def _events_with_values(targets: list[float], cells: int) -> dict[float, tuple[float, ...]]:
-    """An event whose reconstructed energy is exactly each target (values are 0.01 GeV steps)."""
+    """An event whose reconstructed energy is exactly each target (values are 0.01 GeV steps).
+
+    Built, not searched for: a random event scaled until the staged reconstruct() (with
+    this run's calibration) gives the target. The energy grows with the scale, and every
+    0.01 step of the rounded value is crossed, so a bisection on the scale finds it."""
     reconstruct = _detector().reconstruct
-    found: dict[float, tuple[float, ...]] = {}
     rng = random.Random(2024)
-    wanted = set(targets)
-    for _ in range(200_000):
-        event = tuple(rng.expovariate(0.4) for _ in range(cells))
-        value = reconstruct(event)
-        if value in wanted and value not in found:
-            found[value] = event
-            if len(found) == len(wanted):
+    found: dict[float, tuple[float, ...]] = {}
+    for target in targets:
+        base = tuple(0.2 + rng.expovariate(0.4) for _ in range(cells))
+        lo, hi = 0.0, 1.0
+        while reconstruct(tuple(c * hi for c in base)) < target:
+            hi *= 2.0
+        for _ in range(200):
+            mid = (lo + hi) / 2.0
+            event = tuple(c * mid for c in base)
+            value = reconstruct(event)
+            if value == target:
+                found[target] = event
                 break
-    missing = wanted - set(found)
+            lo, hi = (mid, hi) if value < target else (lo, mid)
+    missing = set(targets) - set(found)
     assert not missing, f"the test found no event for {sorted(missing)}"  # the test's own fault
     return found
 
@@ -194,13 +203,22 @@ def _verdict(student: Any, exercise: Any) -> timing.Verdict:
         if name == "student":
             mismatches.append(result)
 
+    def reference(share: float) -> list[int]:
+        # The serial loop runs on part of the work (timing.Thresholds.serial_share): the
+        # counts of the whole come from the grader's own parallel version, chunk by chunk
+        # the serial loop's.
+        counts = yardstick_histogram(part(share), *args, workers)
+        expected[len(part(share))] = counts
+        return counts
+
     verdict = timing.measure(
         student=lambda share: histogram(part(share), *args, workers),
         serial=serial,
-        reference=lambda share: yardstick_histogram(part(share), *args, workers),
+        reference=reference,
         workers=workers, cores=cores, thresholds=thresholds, kernel="reconstruct",
         check_result=check_result)
     wrong = sum(1 for r in mismatches if not isinstance(r, list) or r not in expected.values())
+    _measured["wrong runs"] = (wrong, len(mismatches))
     verdict.figures["events"] = len(events)
     verdict.figures["timed runs with the serial loop's counts"] = (
         f"{len(mismatches) - wrong} of {len(mismatches)}")
@@ -212,10 +230,22 @@ def _judge(name: str, student: Any, exercise: Any, record_property: Any) -> None
     verdict = _verdict(student, exercise)
     check = verdict[name]
     details = verdict.details()
+    wrong, runs = _measured["wrong runs"]
+    if wrong:
+        # Parallel work that does not give the serial loop's counts is not the work (the
+        # staged reconstruct() is calibrated for this run, a private copy of it is not),
+        # and its figures, read from a record the student's code may have written, no
+        # evidence of anything: every parallelism test fails.
+        raise Failure(f"{wrong} of {runs} timed runs of histogram() did not give the serial "
+                      f"loop's counts: compute every value with reconstruct() from "
+                      f"detector.py (do not copy it)", "wrong", **details)
     if not check.ok:
         raise Failure(check.message, check.verdict, **details)
     # Passing (or not judged): the figures still go to the report.
     record_property("details", details)
+    if not check.judged:
+        not_judged(record_property, check.reason or "busy", check.message)
+        return
     record_property("note", check.message)
     if name == timing.PARALLEL:
         speed = verdict[timing.SPEEDUP]
