@@ -374,10 +374,23 @@ def pytest_configure(config: pytest.Config) -> None:
     global _channel
     _channel = open_channel()
     if _channel is not None:
+        _install_guard(_channel)
         try:  # imported now, so that the snapshot holds it before any student code runs
             import grader.concurrency  # noqa: F401
         except ImportError:
             pass
+
+
+def _install_guard(channel: _Channel) -> None:
+    """The audit hook (grader/guard.py), before any student code: frame walks are tampering,
+    code the student compiles is the student's. It reports through the channel, then kills."""
+    from grader import guard
+
+    staged = _staged_dir()
+    exercise = _current_exercise()
+    given = {str(staged / name) for name in exercise.given}
+    send = channel.send
+    guard.install(staged, given, lambda reason: send("tampered", reason=reason))
 
 
 def pytest_collectreport(report: pytest.CollectReport) -> None:

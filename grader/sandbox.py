@@ -336,6 +336,14 @@ class _Run:
             self.importing = str(record.get("file", ""))
         elif event == "imported":
             self.importing = None
+        elif event == "tampered":  # the audit hook saw it (grader/guard.py); the process dies next
+            reason = str(record.get("reason") or "your code tampered with the test")
+            if current is None:
+                self.notes.append(f"between tests: {reason}")
+                return None
+            self.records[current["nodeid"]] = TestRecord(current["test"], current["function"], "tampered",
+                                                         reason, {}, 0.0)
+            return None
         elif event == "result":
             self.records[record["nodeid"]] = TestRecord(
                 record["test"], record["function"], str(record["verdict"]), str(record.get("message", "")),

@@ -37,6 +37,13 @@ THREATS: dict[str, tuple[set[str], str]] = {
     "forges_channel": ({"race"}, "lost"),
     "patches_the_grader": ({"tampered"}, "grader.testing"),
     "patches_pytest": ({"race", "tampered"}, ""),
+    # issue 17, items 2 and 3: the audit hook (grader/guard.py)
+    "reads_expected_frame": ({"tampered"}, "reached into the frames of the code that tests it (sys._getframe"),
+    "walks_with_inspect": ({"tampered"}, "reached into the frames of the code that tests it (sys._getframe"),
+    "finds_test_by_gc": ({"tampered"}, "(gc.get_referrers"),
+    "compiles_elsewhere": ({"race"}, "lost"),
+    "rebuilds_code": ({"race"}, "lost"),
+    "honest_introspection": ({"passed"}, ""),  # no false alarm: logging, traceback, dataclasses
 }
 
 
