@@ -13,7 +13,7 @@ things, both decided by *who* asked (the code object calling, see `_students`):
 - **Reaching the judge's frames is tampering.** A frame walk from the student's code
   (``sys._getframe``, ``sys._current_frames``, ``inspect.currentframe``/``stack``, a
   traceback's or generator's frame, ``gc.get_referrers``/``get_referents``/
-  ``get_objects``, ``sys.settrace``/``setprofile``) can read the test's expected values
+  ``get_objects``) can read the test's expected values
   or the grader's state. The hook reports it at once through the results channel (the
   parent makes the running test "tampered") and kills the process, so nothing read that
   way can be used: the operation never returns to the student.
@@ -45,9 +45,10 @@ WALKS = {
     "gc.get_referrers": "gc.get_referrers",
     "gc.get_referents": "gc.get_referents",
     "gc.get_objects": "gc.get_objects",
-    "sys.settrace": "sys.settrace",
-    "sys.setprofile": "sys.setprofile",
 }
+# Not sys.settrace / sys.setprofile: the interpreter raises the same event, from whatever
+# frame is running, when it drops a trace function that failed (the scheduler's, ending a
+# schedule), so the event cannot tell a student's call from the scheduler's own.
 FRAME_ATTRIBUTES = {"tb_frame", "gi_frame", "cr_frame", "ag_frame"}  # audited reads of a frame
 # Standard-library code that hands frames to its caller: the caller is the one walking.
 EXPOSERS = {("inspect", None), ("traceback", "walk_stack"), ("traceback", "walk_tb")}
@@ -163,7 +164,10 @@ def install(staged: Path, trusted_in_staged: set[str],
                 filename = args[1] if len(args) > 1 else None
                 if isinstance(filename, (str, bytes)):
                     name = os.fsdecode(filename)
-                    if os.path.isabs(name) and trust.trusted_file(name):
+                    # Only a call from the student's own code: an import the student asks
+                    # for compiles given and library files through importlib, rightly.
+                    if os.path.isabs(name) and trust.trusted_file(name) and direct is not None \
+                            and trust.students(direct):
                         tampered(f"your code made code that claims to be {Path(name).name}, a file of the "
                                  f"grader, pytest or Python, not yours ({event})")
             elif event in ("exec", "function.__new__") and args and isinstance(args[0], code_type):

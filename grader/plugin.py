@@ -403,7 +403,21 @@ def pytest_collectreport(report: pytest.CollectReport) -> None:
 def pytest_collection_finish(session: pytest.Session) -> None:
     if _channel is not None:
         _take_snapshot()  # the hidden tests are imported; the student's code is not, yet
+        _hide_hidden_sources()
         _channel.send("collected", tests=[_names(item) for item in session.items])
+
+
+def _hide_hidden_sources() -> None:
+    """Remove the hidden tests' source from the staged copy once pytest has imported them:
+    the student's code, which runs only inside tests, finds nothing to read, print or
+    rewrite (the next test process gets a fresh copy from the parent)."""
+    import linecache
+
+    hidden = _staged_dir() / "hidden"
+    for path in sorted(hidden.rglob("*"), reverse=True):
+        if path.is_file():
+            linecache.cache.pop(str(path), None)
+            path.unlink(missing_ok=True)
 
 
 def _names(item: pytest.Item) -> dict[str, str]:

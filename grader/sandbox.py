@@ -54,6 +54,9 @@ POLL = 0.05  # seconds between looks at the results channel
 TREE_POLL = 0.5  # seconds between snapshots of the child's process tree
 OUTPUT_TAIL = 64 << 10  # bytes of the latest output kept in memory past the cap (crash dumps)
 EXIT_GRACE = 5.0  # after its last test, the process gets this long to leave
+MESSAGE_CHARS = 800  # a test's message in the reports: at most this long (and plugin.MESSAGE_LINES lines)
+DETAIL_CHARS = 4000  # one string among a test's details (a trace line, a figure's label)
+DETAIL_ITEMS = 2000  # entries of one list or mapping among the details (the steps of a trace)
 PYTEST_INI = "[pytest]\n# The staged copy is the rootdir: no configuration from elsewhere applies.\n"
 
 SIGNALS = {"SIGSEGV": "segmentation fault", "SIGBUS": "bus error", "SIGABRT": "aborted",
@@ -99,14 +102,15 @@ def run_hidden_tests(exercise: Exercise, files: Mapping[str, Path], *,
     run_dir = Path(tempfile.mkdtemp(prefix=f"grader-{exercise.id}-"))
     try:
         staged = stage(exercise, files, run_dir / "staged")
-        before = _hidden_hashes(exercise, staged)
+        before = _hidden_hashes(exercise)
         run = _Run(exercise, staged, run_dir, replay_seed, mode, list(files.values()))
+        run.restage = lambda: _restage(exercise, files, staged)
         try:
             run.execute()
             output = run.output.text()
         finally:
             run.output.close()
-        after = _hidden_hashes(exercise, staged)
+        after = _hidden_hashes(exercise)
         tampered = tuple(sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k)))
         if run.forged:
             run.notes.insert(0, f"{run.forged} line{'s' if run.forged != 1 else ''} written into the results "
@@ -138,11 +142,21 @@ def stage(exercise: Exercise, files: Mapping[str, Path], dest: Path) -> Path:
     return dest
 
 
-def _hidden_hashes(exercise: Exercise, staged: Path) -> dict[str, str]:
-    paths = {f"staged {p.relative_to(staged)}": p for p in (staged / "hidden").rglob("*") if p.is_file()}
-    paths["staged pytest.ini"] = staged / "pytest.ini"
-    paths |= {f"exercise {p.relative_to(exercise.path)}": p for p in exercise.hidden_dir.rglob("*")
-              if p.is_file() and "__pycache__" not in p.parts}
+def _restage(exercise: Exercise, files: Mapping[str, Path], staged: Path) -> None:
+    """A pristine copy for the next test process: whatever the last one planted there (a
+    sitecustomize.py, a conftest.py, a rewritten test) is gone before Python starts."""
+    shutil.rmtree(staged, ignore_errors=True)
+    if staged.exists():  # a file the student made undeletable: start from a new folder
+        raise RuntimeError(f"could not clear {staged} for a fresh test process")
+    stage(exercise, files, staged)
+
+
+def _hidden_hashes(exercise: Exercise) -> dict[str, str]:
+    # The staged copy's hidden tests are removed once collected (grader/plugin.py) and every
+    # test process starts from a fresh copy, so changing them there changes nothing; the
+    # exercise's own files, outside, must not change whatever the mode.
+    paths = {f"exercise {p.relative_to(exercise.path)}": p for p in exercise.hidden_dir.rglob("*")
+             if p.is_file() and "__pycache__" not in p.parts}
     hashes = {}
     for key, path in paths.items():
         try:
@@ -220,6 +234,7 @@ class _Run:
         self.processes = 0
         self.importing: str | None = None  # the student file being imported right now, if any
         self.output_mark = 0  # where this process's output starts
+        self.restage: Any = None  # makes the staged copy pristine again, before every process but the first
 
     def execute(self) -> None:
         while True:
@@ -245,6 +260,8 @@ class _Run:
         if _cancelled.is_set():
             raise Cancelled("grading was cancelled")
         self.processes += 1
+        if self.processes > 1 and self.restage is not None:
+            self.restage()
         results = self.run_dir / f"results-{self.processes}.jsonl"
         token = uuid.uuid4().hex
         key = secrets.token_bytes(32)  # a fresh key per process: no line of another process replays
@@ -328,7 +345,7 @@ class _Run:
         if event == "collected" and self.collected is None:
             self.collected = [{k: str(t[k]) for k in ("nodeid", "test", "function")} for t in record["tests"]]
         elif event == "collect_error":
-            self.notes.append(f"the hidden tests could not be collected: {record.get('message', '')}")
+            self.notes.append(f"the hidden tests could not be collected: {capped(record.get('message', ''))}")
         elif event == "start":
             self.importing = None
             return record
@@ -337,7 +354,7 @@ class _Run:
         elif event == "imported":
             self.importing = None
         elif event == "tampered":  # the audit hook saw it (grader/guard.py); the process dies next
-            reason = str(record.get("reason") or "your code tampered with the test")
+            reason = capped(record.get("reason") or "your code tampered with the test")
             if current is None:
                 self.notes.append(f"between tests: {reason}")
                 return None
@@ -345,9 +362,10 @@ class _Run:
                                                          reason, {}, 0.0)
             return None
         elif event == "result":
+            details = record.get("details") or {}
             self.records[record["nodeid"]] = TestRecord(
-                record["test"], record["function"], str(record["verdict"]), str(record.get("message", "")),
-                record.get("details") or {}, float(record.get("duration") or 0.0))
+                record["test"], record["function"], str(record["verdict"]), capped(record.get("message", "")),
+                _bounded(details) if isinstance(details, dict) else {}, float(record.get("duration") or 0.0))
             return None
         return current
 
@@ -383,7 +401,10 @@ class _Run:
 
     def _command(self) -> list[str]:
         done = [f"--deselect={nodeid}" for nodeid in self.records]
-        return [sys.executable, "-m", "pytest", "-p", "grader.plugin", "-p", "pytest_timeout",
+        # -s: no user site; -P: the working folder (the staged copy) is not put first on
+        # sys.path by Python itself. Not -I: it would drop PYTHONHASHSEED, which keeps the
+        # schedules reproducible.
+        return [sys.executable, "-s", "-P", "-m", "pytest", "-p", "grader.plugin", "-p", "pytest_timeout",
                 "-p", "no:cacheprovider", "-q", "-s", "--tb=short", "-c", "pytest.ini", "--rootdir", ".",
                 f"--timeout={self.exercise.test_timeout:g}", "--timeout-method=signal",
                 # a controlled scheduler may install a trace function: that is not a debugger
@@ -414,6 +435,35 @@ class _Run:
         if os.environ.get(CORES_ENV, "").strip():
             env[CORES_ENV] = os.environ[CORES_ENV].strip()
         return env
+
+
+def capped(text: Any) -> str:
+    """A message as reports show it: a few lines and a few hundred characters at most.
+
+    Messages are built in the test process, partly from values the student's code returns
+    (a repr, an exception's text), so the parent bounds them whatever the plugin did: a
+    student cannot pour a file's content into the report through an exception."""
+    text = str(text)
+    lines = text.strip().splitlines()
+    kept = "\n".join(lines[:plugin.MESSAGE_LINES])
+    if len(kept) > MESSAGE_CHARS:
+        kept = kept[:MESSAGE_CHARS].rstrip() + " ..."
+    elif len(lines) > plugin.MESSAGE_LINES:
+        kept += "\n..."
+    return kept
+
+
+def _bounded(value: Any, depth: int = 0) -> Any:
+    """Details with every string and list cut to a size a report can show."""
+    if isinstance(value, str):
+        return value if len(value) <= DETAIL_CHARS else value[:DETAIL_CHARS] + " ..."
+    if depth > 12:
+        return "..."
+    if isinstance(value, dict):
+        return {str(k)[:200]: _bounded(v, depth + 1) for k, v in list(value.items())[:DETAIL_ITEMS]}
+    if isinstance(value, list):
+        return [_bounded(v, depth + 1) for v in value[:DETAIL_ITEMS]]
+    return value
 
 
 def _hard_limit(timeout: float | None) -> float:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -147,11 +148,38 @@ def test_printed_records_are_not_outcomes(fixture_catalog: Catalog, tmp_path: Pa
     assert found["test_add"].verdict == "wrong"
 
 
-def test_changed_hidden_tests_are_reported(fixture_catalog: Catalog) -> None:
+def test_the_hidden_tests_are_gone_before_student_code_runs(fixture_catalog: Catalog) -> None:
+    # The tamperer rewrites the hidden tests it finds beside it into passes: it finds none
+    # (the plugin removed their source once collected), so its correct code passes on its
+    # merits and nothing is reported as changed; the exercise's own copy is untouched.
     exercise = basic(fixture_catalog)
     run = run_hidden_tests(exercise, {"basic.py": FIXTURES / "students" / "basic" / "tamperer" / "basic.py"})
-    assert run.tampered == ("staged hidden/test_basic.py",)
+    assert run.tampered == ()
+    assert {r.verdict for r in run.records} == {"passed"}
     assert (exercise.hidden_dir / "test_basic.py").read_text().startswith("import pytest")
+
+
+def test_a_changed_exercise_is_reported(fixture_catalog: Catalog, tmp_path: Path) -> None:
+    # In plain mode a student could reach the exercise's own hidden tests: a change there
+    # during the run is tampering with every test.
+    exercise = basic(fixture_catalog)
+    copy = tmp_path / "basic"
+    shutil.copytree(exercise.path, copy)
+    exercise = dataclasses.replace(exercise, path=copy)
+    target = copy / "hidden" / "test_basic.py"
+    student = tmp_path / "basic.py"
+    student.write_text(f"import pathlib\npathlib.Path({str(target)!r}).write_text('def test_add():\\n    pass\\n')\n"
+                       "def add(a, b):\n    return 0\n")
+    run = run_hidden_tests(exercise, {"basic.py": student})
+    assert run.tampered == ("exercise hidden/test_basic.py",)
+
+
+def test_messages_are_capped_by_length_too() -> None:
+    assert len(sandbox.capped("x" * 100_000)) <= sandbox.MESSAGE_CHARS + 4
+    assert sandbox.capped("a\nb") == "a\nb"
+    assert sandbox.capped("\n".join("l" * 10 for _ in range(50))).endswith("\n...")
+    bounded = sandbox._bounded({"trace": ["y" * 10_000] * 5000})
+    assert len(bounded["trace"]) == sandbox.DETAIL_ITEMS and len(bounded["trace"][0]) < 4100
 
 
 def test_the_run_limit_stops_everything_and_says_so(fixture_catalog: Catalog) -> None:

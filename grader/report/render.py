@@ -36,7 +36,7 @@ TONES = {
     "passed": "ok", "wrong": "bad", "race": "bad", "deadlock": "bad", "starvation": "bad",
     "busy_wait": "warn", "serial": "warn", "too_slow": "warn", "timeout": "broken",
     "crash": "broken", "error": "broken", "import_error": "broken", "tampered": "broken",
-    "not_submitted": "muted", "not_judged": "muted",
+    "not_submitted": "muted", "not_judged": "muted", "refused": "broken",
 }
 
 

@@ -44,6 +44,11 @@ THREATS: dict[str, tuple[set[str], str]] = {
     "compiles_elsewhere": ({"race"}, "lost"),
     "rebuilds_code": ({"race"}, "lost"),
     "honest_introspection": ({"passed"}, ""),  # no false alarm: logging, traceback, dataclasses
+    # item 4: every test process starts from a pristine staged copy
+    "plants_sitecustomize": ({"race", "import_error"}, ""),
+    "plants_conftest": ({"race", "import_error"}, ""),
+    # item 7: the hidden tests are not in the staged copy once collected; messages are capped
+    "leaks_hidden_tests": ({"error"}, "RuntimeError"),
 }
 
 
