@@ -188,6 +188,9 @@ def cmd_grade(args: argparse.Namespace) -> int:
         raise UsageError(f"--jobs {args.jobs}: give at least 1")
     jobs = args.jobs or batch.default_jobs()
     from grader import runner  # only once the input is known to be good
+    from grader.isolation import isolation_warning
+    if (warning := isolation_warning()) is not None:  # every class run says it, first
+        print(f"grader: {warning}", file=sys.stderr)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 

@@ -72,7 +72,9 @@ def gradescope(result: SubmissionResult) -> dict[str, Any]:
         # Gradescope has no top-level maximum: the platform's own assignment sets it.
         # Kept here for other readers of the file.
         "extra_data": {"student": result.student, "max_score": round(result.max_points, 4),
-                       "grader_version": grader.__version__},
+                       "grader_version": grader.__version__,
+                       # how each exercise was kept apart: bwrap, user, or plain (not isolated)
+                       "isolation": {ex.exercise: ex.sandbox for ex in result.exercises if ex.sandbox}},
     }
 
 

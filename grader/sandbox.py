@@ -42,8 +42,9 @@ from typing import Any, Mapping
 from grader import plugin
 from grader.catalog import Exercise
 from grader.cores import CORES_ENV
-from grader.isolation import (ENV_RUN_TOKEN, become_subreaper, bwrap_command, exit_status,
-                              kill_everything, sandbox_mode, track)
+from grader.isolation import (ENV_RUN_TOKEN, Cgroup, become_subreaper, bwrap_command, clean_shared_tmp,
+                              exit_status, give_back_uid, hand_over, kill_everything, sandbox_mode,
+                              take_uid, track)
 from grader.isolation import live as _live
 from grader.isolation import live_lock as _live_lock
 
@@ -91,7 +92,7 @@ class SandboxRun:
     processes: int  # test processes started: 1 + restarts
     notes: tuple[str, ...] = ()  # run-level problems worth telling (collection errors, restarts)
     tampered: tuple[str, ...] = ()  # hidden files that changed during the run
-    mode: str = "plain"  # the isolation it ran under: "bwrap" or "plain" (grader/isolation.py)
+    mode: str = "plain"  # the isolation it ran under: "bwrap", "user" or "plain" (grader/isolation.py)
 
 
 def run_hidden_tests(exercise: Exercise, files: Mapping[str, Path], *,
@@ -259,9 +260,17 @@ class _Run:
         """One test process. Returns why the remaining tests cannot run, or None to go on."""
         if _cancelled.is_set():
             raise Cancelled("grading was cancelled")
+        uid = take_uid(self.mode)  # a user of its own where the grader can switch users
+        try:
+            return self._attempt_as(uid)
+        finally:
+            give_back_uid(uid)
+
+    def _attempt_as(self, uid: int | None) -> str | None:
         self.processes += 1
         if self.processes > 1 and self.restage is not None:
             self.restage()
+        hand_over(self.staged, self.run_dir, uid)
         results = self.run_dir / f"results-{self.processes}.jsonl"
         token = uuid.uuid4().hex
         key = secrets.token_bytes(32)  # a fresh key per process: no line of another process replays
@@ -273,18 +282,24 @@ class _Run:
         os.close(key_write)
         command = self._command()
         if self.mode == "bwrap":
-            command = bwrap_command(command, self.staged, self.student_files)
+            command = bwrap_command(command, self.staged, uid)
         launched = time.time()
+        cgroup = Cgroup()  # everything the test starts stays in it, killed at once at the end
         try:
             proc = _launch(command, self.staged, self._env(f"{results_fd}:{key_read}", token),
-                           self.exercise, pass_fds=(results_fd, key_read))
+                           self.exercise, pass_fds=(results_fd, key_read),
+                           user=uid if self.mode == "user" else None)
+            cgroup.add(proc.pid)  # before Python even starts: nothing of the student's ran yet
+        except BaseException:
+            cgroup.remove()
+            raise
         finally:
             os.close(results_fd)
             os.close(key_read)
         pump = threading.Thread(target=self.output.pump, args=(proc.stdout.fileno(),), daemon=True)
         pump.start()
         # Under bwrap the test process has a pid of its own namespace: learnt from its first line.
-        channel = _Channel(results, key, proc.pid if self.mode == "plain" else None)
+        channel = _Channel(results, key, proc.pid if self.mode != "bwrap" else None)
         current: dict[str, Any] | None = None
         self.importing = None
         self.output_mark = self.output.total
@@ -319,7 +334,10 @@ class _Run:
                     next_tree = now + TREE_POLL
                 time.sleep(POLL)
         finally:
-            returncode = exit_status(kill_everything(proc, token, tracked, launched), self.mode)
+            returncode = exit_status(kill_everything(proc, token, tracked, launched, cgroup, uid), self.mode)
+            cgroup.remove()
+            if self.mode == "user":  # under bwrap /tmp and /dev/shm were the run's own
+                clean_shared_tmp(uid)
             pump.join(timeout=2.0)
             proc.stdout.close()
         if _cancelled.is_set():
@@ -549,7 +567,7 @@ def cancel_all() -> None:
 
 
 def _launch(command: list[str], cwd: Path, env: dict[str, str], exercise: Exercise,
-            pass_fds: tuple[int, ...] = ()) -> subprocess.Popen[bytes]:
+            pass_fds: tuple[int, ...] = (), user: int | None = None) -> subprocess.Popen[bytes]:
     limits = _limits(exercise)
 
     def apply_limits() -> None:
@@ -561,7 +579,9 @@ def _launch(command: list[str], cwd: Path, env: dict[str, str], exercise: Exerci
     with _live_lock:  # so a cleanup in another thread never takes this new child for an orphan
         proc = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=pass_fds,
-                                start_new_session=True, preexec_fn=apply_limits)
+                                start_new_session=True, preexec_fn=apply_limits,
+                                # as a user of its own: no groups, nothing of the grader's to signal or write
+                                **({"user": user, "group": user, "extra_groups": []} if user is not None else {}))
         _live.add(proc.pid)
     return proc
 

@@ -277,20 +277,34 @@ def test_the_cores_cap_reaches_the_test_process_and_nothing_else_of_the_graders(
     assert "GRADER_SOMETHING_ELSE" not in env and "PYTEST_ADDOPTS" not in env
 
 
-def _tmpfs_folders(args: list[str]) -> list[str]:
-    return [args[i + 1] for i, a in enumerate(args) if a == "--tmpfs"]
+def _bound(args: list[str]) -> list[str]:
+    return [args[i + 1] for i, a in enumerate(args) if a in ("--ro-bind", "--bind")]
 
 
-def test_bwrap_hides_the_repository_but_not_an_installed_grader(tmp_path: Path,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bwrap_shows_an_allowlist_only(tmp_path: Path) -> None:
+    # Built from what the run needs, not from / minus a list: the repository (solutions,
+    # exercises), the class and the output folder are simply not there.
     import sys
 
     from grader import isolation
-    args = isolation.bwrap_command(["true"], tmp_path, [])
-    assert str(isolation.REPO_ROOT) in _tmpfs_folders(args)
-    # Installed as a package (the students' bundle), the folder above grader/ is
-    # site-packages, inside the interpreter's prefix: hiding it would hide pytest.
-    site_packages = Path(sys.prefix).resolve() / "lib" / "site-packages"
-    monkeypatch.setattr(isolation, "REPO_ROOT", site_packages)
-    args = isolation.bwrap_command(["true"], tmp_path, [])
-    assert str(site_packages) not in _tmpfs_folders(args)
+    staged = tmp_path / "staged"
+    staged.mkdir()
+    args = isolation.bwrap_command(["true"], staged)
+    bound = _bound(args)
+    assert args[:3] == ["bwrap", "--tmpfs", "/"]
+    assert str(staged.resolve()) in bound and str(isolation.GRADER_DIR) in bound
+    assert os.path.realpath(sys.prefix) in bound or any(
+        os.path.realpath(sys.prefix).startswith(b + os.sep) for b in bound)
+    for path in bound:
+        assert not (isolation.REPO_ROOT == Path(path) or Path(path) in isolation.REPO_ROOT.parents), path
+        for hidden in ("solutions", "exercises", "tests"):
+            assert not Path(path).is_relative_to(isolation.REPO_ROOT / hidden), path
+    assert "/" not in bound and "/etc" not in bound and "/home" not in bound and "/root" not in bound
+
+
+def test_bwrap_as_root_drops_to_a_user_of_its_own(tmp_path: Path) -> None:
+    from grader import isolation
+    args = isolation.bwrap_command(["python", "-m", "pytest"], tmp_path, 240_001)
+    tail = args[args.index("--") + 1:]
+    assert tail[:3] == ["python", "-s", "-c"] and tail[4:] == ["240001", "python", "-m", "pytest"]
+    assert "os.setuid(u)" in tail[3] and "os.setgroups([])" in tail[3]
