@@ -1,23 +1,29 @@
 """What keeps a test process apart from everything else, and what ends it for good.
 
-Two modes, chosen once per grader process (see `sandbox_mode`):
+Three modes, chosen once per grader process (see `sandbox_mode`), strongest first:
 
-- "bwrap": the test process runs under bubblewrap. The whole system is mounted read-only,
-  /tmp is private and empty, the repository (exercises, solutions, other students' work
-  inside it) is hidden under an empty tmpfs with only the grader package and the
-  virtualenv mounted back read-only, the class folder of the graded files is hidden too,
-  there is no network, and the process has its own PID namespace: when its first process
-  dies (or the grader does: --die-with-parent) the kernel kills every process in it.
-  Only the staged copy is writable.
-- "plain": a child process in its own session with resource limits, nothing more. Used
-  where bwrap is missing or does not work (inside some containers user namespaces are
-  not allowed); the grader says so once in its log, and every result records the mode.
+- "bwrap": the test process runs under bubblewrap, in a view built from an allowlist
+  (`sandbox_view`: the system's programs and libraries, the interpreter and its
+  environment, the grader package, a few files of /etc) plus its staged copy, the only
+  writable place; /tmp and /dev/shm are private, there is no network, and it has its own
+  PID namespace (when its first process dies, or the grader does, the kernel kills every
+  process in it). The repository, the class and the output folder are simply not in the
+  view. When the grader is root, the test process also drops to a user of its own, with
+  no capabilities left (as root, bubblewrap would otherwise keep them all).
+- "user": no bubblewrap, but the grader is root: the test process runs as a user id of
+  its own (`take_uid`), in its own session, in a cgroup of its own where the kernel allows
+  one. It cannot signal the grader or another student's run, nor write the gradebook; what
+  it leaves in /tmp, /var/tmp and /dev/shm is removed after the run.
+- "plain": neither is possible (no bwrap, not root, or the interpreter lives where another
+  user cannot run it): a child process in its own session with resource limits, nothing
+  more. Every class run says so on its first line, and every result records the mode.
 
-GRADER_SANDBOX=plain|bwrap|auto (default auto) overrides the choice, e.g. to test both.
+GRADER_SANDBOX=plain|user|bwrap|auto (default auto) overrides the choice, e.g. to test them.
 
 Whatever the mode, the cleanup after a run (`kill_everything`) finds everything the test
-process started, including daemons that left its session: by session, by a token in
-their environment, or because the grader adopted them as child subreaper.
+process started, including daemons that left its session: by cgroup, by user id, by
+session, by a token in their environment, or because the grader adopted them as child
+subreaper.
 """
 from __future__ import annotations
 

@@ -23,6 +23,12 @@ class Pair(typing.NamedTuple):
     after: int
 
 
+try:
+    raise ValueError("checked")
+except ValueError:
+    traceback.format_exc()  # reads the traceback's frames: not a walk either
+log.info("counter module loaded at %s", traceback.format_stack(limit=1)[0].strip().splitlines()[0])
+
 _namespace = {}
 exec(compile("def add(a, b):\n    return a + b\n", "<helpers>", "exec"), _namespace)
 add = _namespace["add"]
@@ -33,11 +39,7 @@ class Counter:
         self._value = start
         self._lock = threading.Lock()
         self.stats = Stats()
-        try:
-            raise ValueError("checked")
-        except ValueError:
-            traceback.format_exc()
-        log.info("counter made at %s", traceback.format_stack(limit=2)[0].strip().splitlines()[0])
+        log.debug("counter made")  # logging finds its caller's frame: not a walk
 
     def increment(self, n=1):
         with self._lock:
