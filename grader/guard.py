@@ -114,11 +114,14 @@ def install(staged: Path, trusted_in_staged: set[str],
     local = threading.local()
     getframe, kill, getpid, exit_ = sys._getframe, os.kill, os.getpid, os._exit
     code_type = types.CodeType
+    own_file = __file__  # frames of this file are the hook's, not the caller's
 
     def caller_chain() -> tuple[types.CodeType | None, types.CodeType | None]:
         """(the code that made the audited call, the nearest code outward that is not the stdlib's)."""
-        frame = getframe(2)  # 0: this function, 1: the hook, 2: whoever made the audited call
-        direct = frame.f_code if frame is not None else None
+        frame = getframe(1)
+        while frame is not None and frame.f_code.co_filename == own_file:  # the hook's own frames
+            frame = frame.f_back
+        direct = frame.f_code if frame is not None else None  # whoever made the audited call
         while frame is not None and trust.is_stdlib(frame.f_code):
             frame = frame.f_back
         return direct, frame.f_code if frame is not None else None
@@ -146,45 +149,50 @@ def install(staged: Path, trusted_in_staged: set[str],
             return
         local.busy = True
         try:
-            if event == "object.__getattr__":
-                if args[1] not in FRAME_ATTRIBUTES:
-                    return
-                direct, outer = caller_chain()
-                if direct is not None and trust.students(direct):
-                    walk(f"reading .{args[1]}", direct, direct)
-                return
-            if event in WALKS:
-                direct, outer = caller_chain()
-                walk(WALKS[event], direct, outer)
-                return
-            direct, outer = caller_chain()
-            if outer is None or not trust.students(outer):
-                return
-            if event in ("compile", "code.__new__"):
-                filename = args[1] if len(args) > 1 else None
-                if isinstance(filename, (str, bytes)):
-                    name = os.fsdecode(filename)
-                    # Only a call from the student's own code: an import the student asks
-                    # for compiles given and library files through importlib, rightly.
-                    if os.path.isabs(name) and trust.trusted_file(name) and direct is not None \
-                            and trust.students(direct):
-                        tampered(f"your code made code that claims to be {Path(name).name}, a file of the "
-                                 f"grader, pytest or Python, not yours ({event})")
-            elif event in ("exec", "function.__new__") and args and isinstance(args[0], code_type):
-                if not trust.trusted_file(args[0].co_filename):
-                    _register(args[0])
-                elif direct is not None and trust.students(direct) and id(args[0]) not in STUDENT_CODES:
-                    tampered(f"your code ran code that claims to be {Path(args[0].co_filename).name}, "
-                             f"a file of the grader, pytest or Python, not yours ({event})")
-            elif event == "object.__setattr__" and len(args) > 2 and args[1] == "__code__" \
-                    and isinstance(args[2], code_type):
-                if not trust.trusted_file(args[2].co_filename):
-                    _register(args[2])
-                else:
-                    tampered("your code replaced a function's code with code that claims to be "
-                             f"{Path(args[2].co_filename).name}, a file of the grader, pytest or Python")
+            judge(event, args)
+        except Exception:  # a hook that raises would make the audited call fail: never ours to do
+            pass
         finally:
             local.busy = False
+
+    def judge(event: str, args: tuple[Any, ...]) -> None:
+        if event == "object.__getattr__":
+            if args[1] not in FRAME_ATTRIBUTES:
+                return
+            direct, outer = caller_chain()
+            if direct is not None and trust.students(direct):
+                walk(f"reading .{args[1]}", direct, direct)
+            return
+        if event in WALKS:
+            direct, outer = caller_chain()
+            walk(WALKS[event], direct, outer)
+            return
+        direct, outer = caller_chain()
+        if outer is None or not trust.students(outer):
+            return
+        if event in ("compile", "code.__new__"):
+            filename = args[1] if len(args) > 1 else None
+            if isinstance(filename, (str, bytes)):
+                name = os.fsdecode(filename)
+                # Only a call from the student's own code: an import the student asks
+                # for compiles given and library files through importlib, rightly.
+                if os.path.isabs(name) and trust.trusted_file(name) and direct is not None \
+                        and trust.students(direct):
+                    tampered(f"your code made code that claims to be {Path(name).name}, a file of the "
+                             f"grader, pytest or Python, not yours ({event})")
+        elif event in ("exec", "function.__new__") and args and isinstance(args[0], code_type):
+            if not trust.trusted_file(args[0].co_filename):
+                _register(args[0])
+            elif direct is not None and trust.students(direct) and id(args[0]) not in STUDENT_CODES:
+                tampered(f"your code ran code that claims to be {Path(args[0].co_filename).name}, "
+                         f"a file of the grader, pytest or Python, not yours ({event})")
+        elif event == "object.__setattr__" and len(args) > 2 and args[1] == "__code__" \
+                and isinstance(args[2], code_type):
+            if not trust.trusted_file(args[2].co_filename):
+                _register(args[2])
+            else:
+                tampered("your code replaced a function's code with code that claims to be "
+                         f"{Path(args[2].co_filename).name}, a file of the grader, pytest or Python")
 
     sys.addaudithook(hook)
 

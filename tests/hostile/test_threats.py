@@ -111,7 +111,7 @@ def test_hidden_tests_never_reach_a_message(hostile_class: ClassRun) -> None:
     from grader.sandbox import MESSAGE_CHARS
     for case, result in hostile_class.results.items():
         for test in result.tests:
-            assert "def test_" not in test.message and "import " not in test.message, (case, test.name)
+            assert "def test_" not in test.message and "engine.explore(" not in test.message, (case, test.name)
             assert len(test.message) <= MESSAGE_CHARS + 4, (case, test.name, len(test.message))
     messages = [t.message for t in hostile_class.results["leaks_hidden_tests"].tests]
     assert all("nothing to read" in m for m in messages), messages
