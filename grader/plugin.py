@@ -26,7 +26,10 @@ checks make that fail closed rather than pass: a test passes only if this plugin
 test function itself return (pytest_pyfunc_call), and after every test the functions and
 classes of the grader's modules, pytest's, pluggy's and the hidden tests' are compared
 with a snapshot taken before any student code ran; a change is the verdict "tampered".
-Code that also patches these checks could still win: see the threat model in README.md.
+An audit hook (grader/guard.py), added in pytest_configure before any student code, makes
+a frame walk from the student's code "tampered" (it reports, then kills the process) and
+gives code the student compiles under another name the scheduler's switch points. Code
+that also patches these checks could still win: see the threat model in README.md.
 """
 from __future__ import annotations
 

@@ -1,8 +1,10 @@
 """Running an exercise's hidden tests against a student's files in a child process.
 
-The student's code never runs in the grader's process. Each run stages a fresh copy (the
-student's files, the given files, the hidden tests, a pytest.ini) in a temp folder and
-runs pytest on it in a new session with resource limits, an output cap and a watchdog.
+The student's code never runs in the grader's process. Each test process gets a pristine
+staged copy (the student's files, the given files, the hidden tests, a pytest.ini: nothing
+a previous process planted survives) and runs pytest on it in a new session with resource
+limits, an output cap and a watchdog; the plugin removes the hidden tests' source from it
+once collected, before any student code runs.
 Outcomes come only from the results channel the plugin writes (see grader/plugin.py).
 
 The parent fails closed: a test that started and never reported gets "crash" or
@@ -10,8 +12,10 @@ The parent fails closed: a test that started and never reported gets "crash" or
 still to run go to a fresh process, so one hang or crash costs only its own test.
 Everything the child started is killed when the run ends, including daemons that left
 its session (found by a token in their environment, or adopted by the grader as child
-subreaper). Where bubblewrap works the child also runs in its own namespaces, with the
-repository out of sight (grader/isolation.py); each run says which mode it had.
+subreaper), by its cgroup and by its user id where it has its own. Where bubblewrap works
+the child also runs in its own namespaces, seeing an allowlist of the machine
+(grader/isolation.py); each run says which mode it had. Messages are capped here, in the
+parent, by lines and by length.
 
 Outcomes cannot be forged by printing or by writing into the results file: every line
 must carry the HMAC of a key only the plugin received (through a pipe, before any student
