@@ -65,7 +65,8 @@ class _Trust:
         self.roots = tuple(os.path.realpath(p) + os.sep for p in roots if p)
         self.hidden = os.path.realpath(staged / "hidden") + os.sep
         self.trusted_files = {os.path.realpath(p) for p in trusted_in_staged}
-        self.cache: dict[str, bool] = {}
+        self.cache: dict[str, bool] = {}  # file name -> trusted (realpath costs system calls)
+        self.stdlib_cache: dict[str, bool] = {}
 
     def trusted_file(self, filename: str) -> bool:
         known = self.cache.get(filename)
@@ -81,10 +82,11 @@ class _Trust:
 
     def is_stdlib(self, code: types.CodeType) -> bool:
         name = code.co_filename
-        if name.startswith("<frozen "):
-            return True
-        real = os.path.realpath(name) if os.path.isabs(name) else name
-        return real.startswith(self.stdlib)
+        known = self.stdlib_cache.get(name)
+        if known is None:
+            real = os.path.realpath(name) if os.path.isabs(name) else name
+            known = self.stdlib_cache[name] = name.startswith("<frozen ") or real.startswith(self.stdlib)
+        return known
 
     def students(self, code: types.CodeType) -> bool:
         return id(code) in STUDENT_CODES or not self.trusted_file(code.co_filename)
@@ -190,7 +192,7 @@ def install(staged: Path, trusted_in_staged: set[str],
                 and isinstance(args[2], code_type):
             if not trust.trusted_file(args[2].co_filename):
                 _register(args[2])
-            else:
+            elif direct is not None and trust.students(direct):  # not types.coroutine's own
                 tampered("your code replaced a function's code with code that claims to be "
                          f"{Path(args[2].co_filename).name}, a file of the grader, pytest or Python")
 

@@ -55,6 +55,7 @@ def test_a_frame_walk_kills_before_it_returns(tmp_path: Path, walk: str, what: s
 def test_what_reads_frames_for_itself_is_not_a_walk(tmp_path: Path) -> None:
     done = run(tmp_path, """
         import dataclasses, logging, traceback, typing, warnings, collections
+        import asyncio, concurrent.futures, multiprocessing, json, enum, functools, email.mime.text
         logging.basicConfig(level=logging.INFO)
         def main():
             logging.getLogger("x").info("hello")
@@ -68,6 +69,9 @@ def test_what_reads_frames_for_itself_is_not_a_walk(tmp_path: Path) -> None:
             collections.namedtuple("Q", "a b")
             typing.NamedTuple("R", [("a", int)])
             exec(compile("y = 1", "<mine>", "exec"), {})
+            enum.Enum("Colour", "RED GREEN")
+            functools.lru_cache()(lambda: 1)()
+            asyncio.run(asyncio.sleep(0))
     """)
     assert done.returncode == 0 and "TAMPERED" not in done.stdout, done
     assert "RETURNED" in done.stdout
