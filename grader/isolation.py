@@ -159,10 +159,13 @@ class _Uids:
         self.free = list(range(self.base + 1, self.base + 64))
 
     def take(self) -> int:
+        busy = _uids_in_use()  # another grader whose pid shares ours modulo 4096: skip its ids
         with self.lock:
-            if not self.free:
-                raise RuntimeError("more than 63 test processes at once")
-            return self.free.pop(0)
+            for uid in list(self.free):
+                if uid not in busy:
+                    self.free.remove(uid)
+                    return uid
+            raise RuntimeError("no free user id for a test process (63 at once at most)")
 
     def give_back(self, uid: int) -> None:
         with self.lock:
@@ -170,6 +173,16 @@ class _Uids:
 
 
 _uids = _Uids()
+
+
+def _uids_in_use() -> set[int]:
+    found = set()
+    for p in psutil.process_iter(["uids"]):
+        try:
+            found.add(p.info["uids"].real)
+        except (psutil.Error, AttributeError):
+            continue
+    return found
 
 
 def take_uid(mode: str) -> int | None:
