@@ -14,6 +14,8 @@ the last correctness jobs to finish); the order is what keeps the cores busy.
 """
 from __future__ import annotations
 
+import hashlib
+
 import os
 import statistics
 import threading
@@ -122,7 +124,8 @@ def file_hash(submission: "Submission", exercise: Exercise) -> str:
     """The hash the runner writes into the result (ExerciseResult.file_hash)."""
     files = {n: submission.files[n] for n in exercise.files if n in submission.files}
     if not files:
-        return ""  # not submitted: nothing to hash, and nothing to run either
+        refusal = submission.refusal(exercise.files)  # refused (a link out, a broken zip): its own key
+        return "refused:" + hashlib.sha256(refusal.encode()).hexdigest()[:16] if refusal else ""
     from grader import runner  # the runner pulls in the sandbox: only when there is work
     return runner.hash_files(files)
 

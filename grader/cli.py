@@ -197,6 +197,9 @@ def cmd_grade(args: argparse.Namespace) -> int:
     cluster, submissions = scaleout.prepare(args, submissions)
     jobs = cluster.cores * cluster.nodes if cluster is not None and cluster.cores else jobs
     from grader import runner  # only once the input is known to be good
+    from grader.isolation import isolation_warning
+    if (warning := isolation_warning()) is not None:  # every class run says it, first
+        print(f"grader: {warning}", file=sys.stderr)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import re
 from datetime import datetime, timezone
@@ -19,10 +20,30 @@ from grader.model import ExerciseResult, SubmissionResult
 from grader.report.text import number, outcome_text, verdict_words
 
 
+# What the output folder holds besides the students' folders: no student's folder may be
+# one of these (compared without case, for the file systems that ignore it).
+CLASS_FILES = frozenset({"gradebook.sqlite", "gradebook.sqlite-wal", "gradebook.sqlite-shm",
+                         "gradebook.sqlite-journal", "index.html", "class.json", "grades.csv"})
+_HASHED = re.compile(r".*-[0-9a-f]{10}$")  # the shape of a folder name student_dir made unique
+
+
 def student_dir(student: str) -> str:
-    """A folder name for a student that cannot escape the output folder."""
-    name = re.sub(r"[^\w.@+-]+", "_", student).strip("._")
-    return name or "_"
+    """A folder name for a student: inside the output folder, never a class file, and one
+    student's alone. A name that is already a plain folder name is kept as it is; any
+    other ('a b', 'a?b', '.bob', 'index.html') gets its plain form plus a hash of the
+    real name, so 'a b', 'a?b' and 'a_b' write three folders."""
+    plain = re.sub(r"[^\w.@+-]+", "_", student).strip("._") or "_"
+    if plain == student and plain.lower() not in CLASS_FILES and not _HASHED.fullmatch(plain):
+        return plain
+    digest = hashlib.sha256(student.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    return f"{plain[:80]}-{digest}"
+
+
+def spreadsheet_safe(text: str) -> str:
+    """A cell a spreadsheet shows as text: one starting with =, +, -, @ (or a tab or a
+    carriage return) would be read as a formula, so it gets a leading apostrophe (OWASP's
+    advice for CSV injection). Every text cell of every CSV export goes through here."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def exercise_ids(results: Iterable[SubmissionResult]) -> list[str]:
@@ -51,7 +72,9 @@ def gradescope(result: SubmissionResult) -> dict[str, Any]:
         # Gradescope has no top-level maximum: the platform's own assignment sets it.
         # Kept here for other readers of the file.
         "extra_data": {"student": result.student, "max_score": round(result.max_points, 4),
-                       "grader_version": grader.__version__},
+                       "grader_version": grader.__version__,
+                       # how each exercise was kept apart: bwrap, user, or plain (not isolated)
+                       "isolation": {ex.exercise: ex.sandbox for ex in result.exercises if ex.sandbox}},
     }
 
 
@@ -88,13 +111,13 @@ def write_grades_csv(results: Sequence[SubmissionResult], out: Path) -> Path:
     path = out / "grades.csv"
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["student", *ids, "total"])
+        writer.writerow(["student", *(spreadsheet_safe(i) for i in ids), "total"])
         for result in results:
             cells = []
             for ex_id in ids:
                 ex = result.exercise(ex_id)
                 cells.append(_csv_points(ex.points) if ex else "")
-            writer.writerow([result.student, *cells, _csv_points(result.points)])
+            writer.writerow([spreadsheet_safe(result.student), *cells, _csv_points(result.points)])
     return path
 
 

@@ -24,6 +24,7 @@ reports show them, and regraded on the next run (`lookup` does not return them).
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import statistics
 import time
@@ -33,6 +34,8 @@ from types import TracebackType
 from typing import Any, Iterator
 
 from grader.model import NOT_JUDGED, ExerciseResult, SubmissionResult
+
+log = logging.getLogger(__name__)
 
 FILENAME = "gradebook.sqlite"
 SCHEMA_VERSION = 1
@@ -192,7 +195,7 @@ class Gradebook:
             "AND exercise_hash = ? AND grader_version = ? AND final = 1",
             (key.student, key.exercise, key.file_hash, key.exercise_hash,
              key.grader_version)).fetchone()
-        return ExerciseResult.from_dict(json.loads(row[0])) if row else None
+        return self._parsed(key.student, key.exercise, row[0]) if row else None
 
     def why_graded(self, key: Key) -> str:
         """Why a job the gradebook did not answer is graded: what the stored row says."""
@@ -237,14 +240,38 @@ class Gradebook:
         which is also the catalogue's order (it lists exercise folders sorted)."""
         wanted = None if students is None else set(students)
         grouped: dict[str, list[ExerciseResult]] = {}
-        for student, text in self._rows():
+        for student, exercise, text in list(self._rows()):
             if wanted is None or student in wanted:
-                grouped.setdefault(student, []).append(ExerciseResult.from_dict(json.loads(text)))
+                result = self._parsed(student, exercise, text)
+                if result is not None:
+                    grouped.setdefault(student, []).append(result)
         return [SubmissionResult(s, tuple(exs)) for s, exs in grouped.items()]
 
-    def _rows(self) -> Iterator[tuple[str, str]]:
+    def _rows(self) -> Iterator[tuple[str, str, str]]:
         yield from self._db.execute(
-            "SELECT student, result FROM results ORDER BY student, exercise")
+            "SELECT student, exercise, result FROM results ORDER BY student, exercise")
+
+    def _parsed(self, student: str, exercise: str, text: Any) -> ExerciseResult | None:
+        """The stored result, or None when the row cannot be read (edited by hand, written
+        by a broken tool): such a row is moved to the table set_aside, with a warning, so
+        the job is graded again and the reports go on without it."""
+        try:
+            result = ExerciseResult.from_dict(json.loads(text))
+            if not isinstance(result, ExerciseResult) or result.exercise != exercise:
+                raise ValueError(f"the row holds a result of {getattr(result, 'exercise', '?')!r}")
+            return result
+        except Exception as exc:  # whatever a malformed row makes from_dict raise
+            reason = f"{type(exc).__name__}: {exc}"[:300]
+            log.warning("gradebook: the result of %s on %s cannot be read (%s); set aside in the "
+                        "table set_aside, and graded again", student, exercise, reason)
+            with self._db:
+                self._db.execute("CREATE TABLE IF NOT EXISTS set_aside (student TEXT, exercise TEXT, "
+                                 "result TEXT, reason TEXT, stored REAL)")
+                self._db.execute("INSERT INTO set_aside VALUES (?, ?, ?, ?, ?)",
+                                 (student, exercise, str(text), reason, time.time()))
+                self._db.execute("DELETE FROM results WHERE student = ? AND exercise = ?",
+                                 (student, exercise))
+            return None
 
     def durations(self) -> dict[str, float]:
         """Exercise id -> median seconds a grading of it took, over the results stored:
@@ -252,7 +279,7 @@ class Gradebook:
         seen: dict[str, list[float]] = {}
         for exercise, seconds in self._db.execute(
                 "SELECT exercise, json_extract(result, '$.duration') FROM results "
-                "WHERE status = 'graded'"):
+                "WHERE status = 'graded' AND json_valid(result)"):
             if isinstance(seconds, (int, float)) and seconds > 0:
                 seen.setdefault(exercise, []).append(float(seconds))
         return {ex: statistics.median(values) for ex, values in seen.items()}

@@ -24,6 +24,7 @@ VERDICTS = {
     "error": "error",
     "import_error": "does not import",
     "not_submitted": "not submitted",
+    "refused": "refused",  # found, not graded: a link out of the student's folder, a broken zip
     "not_judged": "not judged",
     "tampered": "tampered with the tests",
 }

@@ -26,7 +26,10 @@ checks make that fail closed rather than pass: a test passes only if this plugin
 test function itself return (pytest_pyfunc_call), and after every test the functions and
 classes of the grader's modules, pytest's, pluggy's and the hidden tests' are compared
 with a snapshot taken before any student code ran; a change is the verdict "tampered".
-Code that also patches these checks could still win: see the threat model in README.md.
+An audit hook (grader/guard.py), added in pytest_configure before any student code, makes
+a frame walk from the student's code "tampered" (it reports, then kills the process) and
+gives code the student compiles under another name the scheduler's switch points. Code
+that also patches these checks could still win: see the threat model in README.md.
 """
 from __future__ import annotations
 
@@ -377,10 +380,23 @@ def pytest_configure(config: pytest.Config) -> None:
     global _channel
     _channel = open_channel()
     if _channel is not None:
+        _install_guard(_channel)
         try:  # imported now, so that the snapshot holds it before any student code runs
             import grader.concurrency  # noqa: F401
         except ImportError:
             pass
+
+
+def _install_guard(channel: _Channel) -> None:
+    """The audit hook (grader/guard.py), before any student code: frame walks are tampering,
+    code the student compiles is the student's. It reports through the channel, then kills."""
+    from grader import guard
+
+    staged = _staged_dir()
+    exercise = _current_exercise()
+    given = {str(staged / name) for name in exercise.given}
+    send = channel.send
+    guard.install(staged, given, lambda reason: send("tampered", reason=reason))
 
 
 def pytest_collectreport(report: pytest.CollectReport) -> None:
@@ -393,7 +409,21 @@ def pytest_collectreport(report: pytest.CollectReport) -> None:
 def pytest_collection_finish(session: pytest.Session) -> None:
     if _channel is not None:
         _take_snapshot()  # the hidden tests are imported; the student's code is not, yet
+        _hide_hidden_sources()
         _channel.send("collected", tests=[_names(item) for item in session.items])
+
+
+def _hide_hidden_sources() -> None:
+    """Remove the hidden tests' source from the staged copy once pytest has imported them:
+    the student's code, which runs only inside tests, finds nothing to read, print or
+    rewrite (the next test process gets a fresh copy from the parent)."""
+    import linecache
+
+    hidden = _staged_dir() / "hidden"
+    for path in sorted(hidden.rglob("*"), reverse=True):
+        if path.is_file():
+            linecache.cache.pop(str(path), None)
+            path.unlink(missing_ok=True)
 
 
 def _names(item: pytest.Item) -> dict[str, str]:

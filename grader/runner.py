@@ -29,6 +29,10 @@ def grade_exercise(submission: Submission, exercise: Exercise, *,
                    replay_seed: int | None = None) -> ExerciseResult:
     """Run EXERCISE's hidden tests against SUBMISSION's file(s) and score them."""
     files = {name: submission.files[name] for name in exercise.files if name in submission.files}
+    refusal = None if files else submission.refusal(exercise.files)
+    if refusal:  # a link out of the student's folder, a broken zip, a duplicate name
+        tests = tuple(_outcome(spec, "refused", refusal) for spec in exercise.tests)
+        return _result(exercise, tests, status="not_submitted", message=refusal, sandbox="")
     if not files:
         missing = ", ".join(exercise.files)
         tests = tuple(_outcome(spec, "not_submitted", f"{missing} was not submitted") for spec in exercise.tests)

@@ -1,8 +1,10 @@
 """Running an exercise's hidden tests against a student's files in a child process.
 
-The student's code never runs in the grader's process. Each run stages a fresh copy (the
-student's files, the given files, the hidden tests, a pytest.ini) in a temp folder and
-runs pytest on it in a new session with resource limits, an output cap and a watchdog.
+The student's code never runs in the grader's process. Each test process gets a pristine
+staged copy (the student's files, the given files, the hidden tests, a pytest.ini: nothing
+a previous process planted survives) and runs pytest on it in a new session with resource
+limits, an output cap and a watchdog; the plugin removes the hidden tests' source from it
+once collected, before any student code runs.
 Outcomes come only from the results channel the plugin writes (see grader/plugin.py).
 
 The parent fails closed: a test that started and never reported gets "crash" or
@@ -10,8 +12,10 @@ The parent fails closed: a test that started and never reported gets "crash" or
 still to run go to a fresh process, so one hang or crash costs only its own test.
 Everything the child started is killed when the run ends, including daemons that left
 its session (found by a token in their environment, or adopted by the grader as child
-subreaper). Where bubblewrap works the child also runs in its own namespaces, with the
-repository out of sight (grader/isolation.py); each run says which mode it had.
+subreaper), by its cgroup and by its user id where it has its own. Where bubblewrap works
+the child also runs in its own namespaces, seeing an allowlist of the machine
+(grader/isolation.py); each run says which mode it had. Messages are capped here, in the
+parent, by lines and by length.
 
 Outcomes cannot be forged by printing or by writing into the results file: every line
 must carry the HMAC of a key only the plugin received (through a pipe, before any student
@@ -42,8 +46,9 @@ from typing import Any, Mapping
 from grader import plugin
 from grader.catalog import Exercise
 from grader.cores import CORES_ENV
-from grader.isolation import (ENV_RUN_TOKEN, become_subreaper, bwrap_command, exit_status,
-                              kill_everything, sandbox_mode, track)
+from grader.isolation import (ENV_RUN_TOKEN, Cgroup, become_subreaper, bwrap_command, clean_shared_tmp,
+                              exit_status, give_back_uid, hand_over, kill_everything, sandbox_mode,
+                              take_uid, track)
 from grader.isolation import live as _live
 from grader.isolation import live_lock as _live_lock
 
@@ -54,6 +59,9 @@ POLL = 0.05  # seconds between looks at the results channel
 TREE_POLL = 0.5  # seconds between snapshots of the child's process tree
 OUTPUT_TAIL = 64 << 10  # bytes of the latest output kept in memory past the cap (crash dumps)
 EXIT_GRACE = 5.0  # after its last test, the process gets this long to leave
+MESSAGE_CHARS = 800  # a test's message in the reports: at most this long (and plugin.MESSAGE_LINES lines)
+DETAIL_CHARS = 4000  # one string among a test's details (a trace line, a figure's label)
+DETAIL_ITEMS = 2000  # entries of one list or mapping among the details (the steps of a trace)
 PYTEST_INI = "[pytest]\n# The staged copy is the rootdir: no configuration from elsewhere applies.\n"
 
 SIGNALS = {"SIGSEGV": "segmentation fault", "SIGBUS": "bus error", "SIGABRT": "aborted",
@@ -90,7 +98,7 @@ class SandboxRun:
     processes: int  # test processes started: 1 + restarts
     notes: tuple[str, ...] = ()  # run-level problems worth telling (collection errors, restarts)
     tampered: tuple[str, ...] = ()  # hidden files that changed during the run
-    mode: str = "plain"  # the isolation it ran under: "bwrap" or "plain" (grader/isolation.py)
+    mode: str = "plain"  # the isolation it ran under: "bwrap", "user" or "plain" (grader/isolation.py)
 
 
 def run_hidden_tests(exercise: Exercise, files: Mapping[str, Path], *,
@@ -101,14 +109,15 @@ def run_hidden_tests(exercise: Exercise, files: Mapping[str, Path], *,
     run_dir = Path(tempfile.mkdtemp(prefix=f"grader-{exercise.id}-"))
     try:
         staged = stage(exercise, files, run_dir / "staged")
-        before = _hidden_hashes(exercise, staged)
+        before = _hidden_hashes(exercise)
         run = _Run(exercise, staged, run_dir, replay_seed, mode, list(files.values()))
+        run.restage = lambda: _restage(exercise, files, staged)
         try:
             run.execute()
             output = run.output.text()
         finally:
             run.output.close()
-        after = _hidden_hashes(exercise, staged)
+        after = _hidden_hashes(exercise)
         tampered = tuple(sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k)))
         if run.forged:
             run.notes.insert(0, f"{run.forged} line{'s' if run.forged != 1 else ''} written into the results "
@@ -140,11 +149,21 @@ def stage(exercise: Exercise, files: Mapping[str, Path], dest: Path) -> Path:
     return dest
 
 
-def _hidden_hashes(exercise: Exercise, staged: Path) -> dict[str, str]:
-    paths = {f"staged {p.relative_to(staged)}": p for p in (staged / "hidden").rglob("*") if p.is_file()}
-    paths["staged pytest.ini"] = staged / "pytest.ini"
-    paths |= {f"exercise {p.relative_to(exercise.path)}": p for p in exercise.hidden_dir.rglob("*")
-              if p.is_file() and "__pycache__" not in p.parts}
+def _restage(exercise: Exercise, files: Mapping[str, Path], staged: Path) -> None:
+    """A pristine copy for the next test process: whatever the last one planted there (a
+    sitecustomize.py, a conftest.py, a rewritten test) is gone before Python starts."""
+    shutil.rmtree(staged, ignore_errors=True)
+    if staged.exists():  # a file the student made undeletable: start from a new folder
+        raise RuntimeError(f"could not clear {staged} for a fresh test process")
+    stage(exercise, files, staged)
+
+
+def _hidden_hashes(exercise: Exercise) -> dict[str, str]:
+    # The staged copy's hidden tests are removed once collected (grader/plugin.py) and every
+    # test process starts from a fresh copy, so changing them there changes nothing; the
+    # exercise's own files, outside, must not change whatever the mode.
+    paths = {f"exercise {p.relative_to(exercise.path)}": p for p in exercise.hidden_dir.rglob("*")
+             if p.is_file() and "__pycache__" not in p.parts}
     hashes = {}
     for key, path in paths.items():
         try:
@@ -222,6 +241,7 @@ class _Run:
         self.processes = 0
         self.importing: str | None = None  # the student file being imported right now, if any
         self.output_mark = 0  # where this process's output starts
+        self.restage: Any = None  # makes the staged copy pristine again, before every process but the first
 
     def execute(self) -> None:
         while True:
@@ -246,7 +266,17 @@ class _Run:
         """One test process. Returns why the remaining tests cannot run, or None to go on."""
         if _cancelled.is_set():
             raise Cancelled("grading was cancelled")
+        uid = take_uid(self.mode)  # a user of its own where the grader can switch users
+        try:
+            return self._attempt_as(uid)
+        finally:
+            give_back_uid(uid)
+
+    def _attempt_as(self, uid: int | None) -> str | None:
         self.processes += 1
+        if self.processes > 1 and self.restage is not None:
+            self.restage()
+        hand_over(self.staged, self.run_dir, uid)
         results = self.run_dir / f"results-{self.processes}.jsonl"
         token = uuid.uuid4().hex
         key = secrets.token_bytes(32)  # a fresh key per process: no line of another process replays
@@ -258,18 +288,24 @@ class _Run:
         os.close(key_write)
         command = self._command()
         if self.mode == "bwrap":
-            command = bwrap_command(command, self.staged, self.student_files)
+            command = bwrap_command(command, self.staged, uid)
         launched = time.time()
+        cgroup = Cgroup()  # everything the test starts stays in it, killed at once at the end
         try:
             proc = _launch(command, self.staged, self._env(f"{results_fd}:{key_read}", token),
-                           self.exercise, pass_fds=(results_fd, key_read))
+                           self.exercise, pass_fds=(results_fd, key_read),
+                           user=uid if self.mode == "user" else None)
+            cgroup.add(proc.pid)  # before Python even starts: nothing of the student's ran yet
+        except BaseException:
+            cgroup.remove()
+            raise
         finally:
             os.close(results_fd)
             os.close(key_read)
         pump = threading.Thread(target=self.output.pump, args=(proc.stdout.fileno(),), daemon=True)
         pump.start()
         # Under bwrap the test process has a pid of its own namespace: learnt from its first line.
-        channel = _Channel(results, key, proc.pid if self.mode == "plain" else None)
+        channel = _Channel(results, key, proc.pid if self.mode != "bwrap" else None)
         current: dict[str, Any] | None = None
         self.importing = None
         self.output_mark = self.output.total
@@ -304,7 +340,10 @@ class _Run:
                     next_tree = now + TREE_POLL
                 time.sleep(POLL)
         finally:
-            returncode = exit_status(kill_everything(proc, token, tracked, launched), self.mode)
+            returncode = exit_status(kill_everything(proc, token, tracked, launched, cgroup, uid), self.mode)
+            cgroup.remove()
+            if self.mode == "user":  # under bwrap /tmp and /dev/shm were the run's own
+                clean_shared_tmp(uid)
             pump.join(timeout=2.0)
             proc.stdout.close()
         if _cancelled.is_set():
@@ -330,7 +369,7 @@ class _Run:
         if event == "collected" and self.collected is None:
             self.collected = [{k: str(t[k]) for k in ("nodeid", "test", "function")} for t in record["tests"]]
         elif event == "collect_error":
-            self.notes.append(f"the hidden tests could not be collected: {record.get('message', '')}")
+            self.notes.append(f"the hidden tests could not be collected: {capped(record.get('message', ''))}")
         elif event == "start":
             self.importing = None
             return record
@@ -338,10 +377,19 @@ class _Run:
             self.importing = str(record.get("file", ""))
         elif event == "imported":
             self.importing = None
+        elif event == "tampered":  # the audit hook saw it (grader/guard.py); the process dies next
+            reason = capped(record.get("reason") or "your code tampered with the test")
+            if current is None:
+                self.notes.append(f"between tests: {reason}")
+                return None
+            self.records[current["nodeid"]] = TestRecord(current["test"], current["function"], "tampered",
+                                                         reason, {}, 0.0)
+            return None
         elif event == "result":
+            details = record.get("details") or {}
             self.records[record["nodeid"]] = TestRecord(
-                record["test"], record["function"], str(record["verdict"]), str(record.get("message", "")),
-                record.get("details") or {}, float(record.get("duration") or 0.0),
+                record["test"], record["function"], str(record["verdict"]), capped(record.get("message", "")),
+                _bounded(details) if isinstance(details, dict) else {}, float(record.get("duration") or 0.0),
                 record.get("judged") is not False, str(record.get("not_judged_reason") or ""))
             return None
         return current
@@ -378,7 +426,10 @@ class _Run:
 
     def _command(self) -> list[str]:
         done = [f"--deselect={nodeid}" for nodeid in self.records]
-        return [sys.executable, "-m", "pytest", "-p", "grader.plugin", "-p", "pytest_timeout",
+        # -s: no user site; -P: the working folder (the staged copy) is not put first on
+        # sys.path by Python itself. Not -I: it would drop PYTHONHASHSEED, which keeps the
+        # schedules reproducible.
+        return [sys.executable, "-s", "-P", "-m", "pytest", "-p", "grader.plugin", "-p", "pytest_timeout",
                 "-p", "no:cacheprovider", "-q", "-s", "--tb=short", "-c", "pytest.ini", "--rootdir", ".",
                 f"--timeout={self.exercise.test_timeout:g}", "--timeout-method=signal",
                 # a controlled scheduler may install a trace function: that is not a debugger
@@ -409,6 +460,35 @@ class _Run:
         if os.environ.get(CORES_ENV, "").strip():
             env[CORES_ENV] = os.environ[CORES_ENV].strip()
         return env
+
+
+def capped(text: Any) -> str:
+    """A message as reports show it: a few lines and a few hundred characters at most.
+
+    Messages are built in the test process, partly from values the student's code returns
+    (a repr, an exception's text), so the parent bounds them whatever the plugin did: a
+    student cannot pour a file's content into the report through an exception."""
+    text = str(text)
+    lines = text.strip().splitlines()
+    kept = "\n".join(lines[:plugin.MESSAGE_LINES])
+    if len(kept) > MESSAGE_CHARS:
+        kept = kept[:MESSAGE_CHARS].rstrip() + " ..."
+    elif len(lines) > plugin.MESSAGE_LINES:
+        kept += "\n..."
+    return kept
+
+
+def _bounded(value: Any, depth: int = 0) -> Any:
+    """Details with every string and list cut to a size a report can show."""
+    if isinstance(value, str):
+        return value if len(value) <= DETAIL_CHARS else value[:DETAIL_CHARS] + " ..."
+    if depth > 12:
+        return "..."
+    if isinstance(value, dict):
+        return {str(k)[:200]: _bounded(v, depth + 1) for k, v in list(value.items())[:DETAIL_ITEMS]}
+    if isinstance(value, list):
+        return [_bounded(v, depth + 1) for v in value[:DETAIL_ITEMS]]
+    return value
 
 
 def _hard_limit(timeout: float | None) -> float:
@@ -494,7 +574,7 @@ def cancel_all() -> None:
 
 
 def _launch(command: list[str], cwd: Path, env: dict[str, str], exercise: Exercise,
-            pass_fds: tuple[int, ...] = ()) -> subprocess.Popen[bytes]:
+            pass_fds: tuple[int, ...] = (), user: int | None = None) -> subprocess.Popen[bytes]:
     limits = _limits(exercise)
 
     def apply_limits() -> None:
@@ -506,7 +586,9 @@ def _launch(command: list[str], cwd: Path, env: dict[str, str], exercise: Exerci
     with _live_lock:  # so a cleanup in another thread never takes this new child for an orphan
         proc = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=pass_fds,
-                                start_new_session=True, preexec_fn=apply_limits)
+                                start_new_session=True, preexec_fn=apply_limits,
+                                # as a user of its own: no groups, nothing of the grader's to signal or write
+                                **({"user": user, "group": user, "extra_groups": []} if user is not None else {}))
         _live.add(proc.pid)
     return proc
 

@@ -8,15 +8,21 @@ grader exits, with paths and sizes checked so a hostile archive cannot write out
 from __future__ import annotations
 
 import atexit
+import dataclasses
+import logging
 import os
 import shutil
 import stat
 import tempfile
+import threading
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterable
 
 from grader.catalog import Catalog
+
+log = logging.getLogger(__name__)
 
 # Platform and OS litter that is never part of a submission.
 IGNORED_NAMES = {"__MACOSX", "__pycache__", "Thumbs.db"}
@@ -29,6 +35,12 @@ MAX_ZIP_DEPTH = 3
 MAX_SEARCH_DEPTH = 4
 
 
+# Across one class (every archive and the archives inside them): a nested zip bomb, a class
+# zip of student zips each under the per-archive cap, stops here.
+MAX_CLASS_BYTES = 256 * 1024 * 1024
+MAX_CLASS_ENTRIES = 200_000
+
+
 class SubmissionError(Exception):
     """The path given to the grader holds no submission we can read; one line, for a teacher."""
 
@@ -38,11 +50,47 @@ class Submission:
     student: str
     files: dict[str, Path]  # student file name ("counter.py") -> the file found
     root: Path = field(compare=False)
+    # Files found but not graded, and why (a link leaving the student's folder), by file
+    # name; "*" when the whole submission was refused (a broken zip, a duplicate name).
+    refused: dict[str, str] = field(default_factory=dict, compare=False)
+    origin: str = field(default="", compare=False)  # as the teacher sees it: "alice/", "alice.zip"
+
+    def refusal(self, names: Iterable[str]) -> str | None:
+        """Why the first of NAMES (an exercise's files) was refused, or None."""
+        for name in names:
+            if name in self.refused:
+                return self.refused[name]
+        return self.refused.get("*")
+
+
+class _Budget:
+    """What all the archives of one `discover` may still write: shared across nesting."""
+
+    def __init__(self) -> None:
+        self.bytes, self.entries = MAX_CLASS_BYTES, MAX_CLASS_ENTRIES
+
+
+_budget = threading.local()
+
+
+def _class_budget() -> _Budget:
+    budget = getattr(_budget, "current", None)
+    if budget is None:
+        budget = _budget.current = _Budget()
+    return budget
 
 
 def discover(path: Path, catalog: Catalog) -> list[Submission]:
     """The submissions at PATH: one submission folder, a class folder, a .zip of either, or
     one student file."""
+    _budget.current = _Budget()  # one budget per class, whatever the nesting
+    try:
+        return _discover(path, catalog)
+    finally:
+        _budget.current = None
+
+
+def _discover(path: Path, catalog: Catalog) -> list[Submission]:
     given = Path(path)
     if not given.exists():
         raise SubmissionError(f"{given}: no such file or folder")
@@ -63,15 +111,34 @@ def discover(path: Path, catalog: Catalog) -> list[Submission]:
         submissions = [_submission(name, root, known)]
     else:
         submissions = _class(root, known, depth=1 if path.is_file() else 0)
-    if not submissions or not any(s.files for s in submissions):
+    if not submissions or not any(s.files or s.refused for s in submissions):
         raise SubmissionError(
             f"{given}: nothing that looks like a submission; expected a student's folder holding "
             f"exercise folders or files such as {known.example()}, or a class folder (or .zip) of such folders")
-    names = [s.student for s in submissions]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise SubmissionError(f"{given}: two submissions are both named '{duplicates[0]}' (a folder and a .zip?)")
-    return sorted(submissions, key=lambda s: s.student)
+    return sorted(_without_duplicates(submissions), key=lambda s: s.student)
+
+
+def _without_duplicates(submissions: list[Submission]) -> list[Submission]:
+    """Two submissions under one name (alice/ and alice.zip): neither is graded, both are
+    named in that student's result, and the rest of the class is graded as usual."""
+    by_name: dict[str, list[Submission]] = {}
+    for s in submissions:
+        by_name.setdefault(s.student, []).append(s)
+    kept = []
+    for name, group in by_name.items():
+        if len(group) == 1:
+            kept.append(group[0])
+            continue
+        where = " and ".join(sorted(g.origin or g.student for g in group))
+        kept.append(refused(name, group[0].root, f"two submissions are both named '{name}' ({where}); "
+                                                  f"neither was graded: keep one and grade again"))
+    return kept
+
+
+def refused(student: str, root: Path, why: str, origin: str = "") -> Submission:
+    """A submission the grader will not grade, and why (shown in each of its results)."""
+    log.warning("%s: %s", student, why)
+    return Submission(student, {}, root, {"*": why}, origin)
 
 
 class _Known:
@@ -102,21 +169,54 @@ def _ignored(name: str) -> bool:
     return name.startswith(".") or name in IGNORED_NAMES
 
 
+def _inside(path: Path, folder: Path) -> bool:
+    real, root = os.path.realpath(path), os.path.realpath(folder)
+    return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
+
+
 def _class(root: Path, known: _Known, depth: int) -> list[Submission]:
     submissions = []
-    for child in _children(root):
-        if child.is_dir():
-            folder = _unwrap(child, known)
-            # Some platforms put each student's upload, itself a zip, in a folder of their own.
-            if not known.is_submission(folder) and depth < MAX_ZIP_DEPTH:
-                zips = [p for p in _children(folder) if p.is_file() and p.suffix.lower() == ".zip"]
-                if len(zips) == 1:
-                    folder = _unwrap(_extract(zips[0], _staging_dir(), depth + 1), known)
-            submissions.append(_submission(child.name, folder, known))
-        elif child.suffix.lower() == ".zip" and depth < MAX_ZIP_DEPTH:
-            folder = _unwrap(_extract(child, _staging_dir(), depth + 1), known)
-            submissions.append(_submission(child.stem, folder, known))
+    for child in sorted(p for p in root.iterdir() if p.name not in IGNORED_NAMES):
+        if child.name.startswith("."):
+            # A hidden folder is graded when it holds a submission (a student's name may
+            # start with a dot); anything else there (.git, .DS_Store) is said, then skipped.
+            if not (child.is_dir() and not child.is_symlink() and known.is_submission(_unwrap(child, known))):
+                log.info("skipped %s: a hidden entry of the class folder that holds no submission", child.name)
+                continue
+        try:
+            submission = _one_of_class(child, root, known, depth)
+        except SubmissionError as exc:  # this student's archive, not the class: grade the rest
+            submission = refused(child.stem if child.suffix.lower() == ".zip" else child.name, child,
+                                 str(exc))
+        if submission is not None:
+            origin = child.name + ("/" if child.is_dir() else "")
+            submissions.append(dataclasses.replace(submission, origin=origin))
     return submissions
+
+
+def _one_of_class(child: Path, root: Path, known: _Known, depth: int) -> Submission | None:
+    if child.is_symlink():
+        # A cloned repository can hold links: to the reference solution, to a classmate's
+        # folder. A student's submission is the student's own files.
+        name = child.stem if child.suffix.lower() == ".zip" else child.name
+        return refused(name, child, f"{child.name} is a symbolic link (to {os.readlink(child)}), "
+                                    f"not a submission: refused")
+    if child.is_dir():
+        folder, own = _unwrap(child, known), child
+        # Some platforms put each student's upload, itself a zip, in a folder of their own.
+        if not known.is_submission(folder) and depth < MAX_ZIP_DEPTH:
+            zips = [p for p in _children(folder) if p.is_file() and p.suffix.lower() == ".zip"]
+            if len(zips) == 1:
+                if zips[0].is_symlink() and not _inside(zips[0], child):
+                    raise SubmissionError(f"{zips[0].name} is a symbolic link out of {child.name}/: refused")
+                folder = own = _unwrap(_extract(zips[0], _staging_dir(), depth + 1), known)
+        return _submission(child.name, folder, known, own=own)
+    if child.suffix.lower() == ".zip" and depth < MAX_ZIP_DEPTH:
+        if not zipfile.is_zipfile(child):
+            raise SubmissionError(f"{child.name}: not a zip file (damaged, or renamed?)")
+        folder = _unwrap(_extract(child, _staging_dir(), depth + 1), known)
+        return _submission(child.stem, folder, known)
+    return None
 
 
 def _unwrap(folder: Path, known: _Known) -> Path:
@@ -131,14 +231,25 @@ def _unwrap(folder: Path, known: _Known) -> Path:
     return folder
 
 
-def _submission(student: str, root: Path, known: _Known) -> Submission:
+def _submission(student: str, root: Path, known: _Known, own: Path | None = None) -> Submission:
+    """The files of STUDENT under ROOT; a file that is (or lies under) a link leading out of
+    the student's own folder OWN (default ROOT) is refused, not graded as theirs."""
+    own = own or root
     found: dict[str, list[Path]] = {}
-    for dirpath, dirnames, filenames in os.walk(root):
+    refusals: dict[str, str] = {}
+    # Links are followed (depth-limited, so a loop ends) only to say what they point to.
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
         here = Path(dirpath)
         depth = len(here.relative_to(root).parts)
         dirnames[:] = [] if depth >= MAX_SEARCH_DEPTH else sorted(d for d in dirnames if not _ignored(d))
         for name in filenames:
             if name in known.by_file and (here / name).is_file():
+                if not _inside(here / name, own):
+                    shown = (here / name).relative_to(root)
+                    refusals[name] = (f"{shown} leads out of {student}'s folder (a symbolic link to "
+                                      f"{os.path.realpath(here / name)}): refused, a submission is "
+                                      f"the student's own files")
+                    continue
                 found.setdefault(name, []).append(here / name)
     files = {}
     for name, candidates in found.items():
@@ -146,7 +257,8 @@ def _submission(student: str, root: Path, known: _Known) -> Submission:
         # alice/race_counter/counter.py beats a stray copy elsewhere; then the shallowest.
         files[name] = min(candidates, key=lambda p: (p.parent.name != exercise_id,
                                                      len(p.relative_to(root).parts), str(p)))
-    return Submission(student, dict(sorted(files.items())), root)
+    refusals = {n: why for n, why in refusals.items() if n not in files}
+    return Submission(student, dict(sorted(files.items())), root, refusals)
 
 
 _staging_root: Path | None = None
@@ -177,6 +289,11 @@ def _extract(archive: Path, dest: Path, depth: int) -> Path:
             if declared > MAX_EXTRACTED_BYTES:
                 raise SubmissionError(f"{archive.name}: expands to {declared / 2**20:.0f} MB, more than the "
                                       f"{MAX_EXTRACTED_BYTES // 2**20} MB allowed; refusing to unpack it")
+            budget = _class_budget()
+            budget.entries -= len(entries)
+            if budget.entries < 0:
+                raise SubmissionError(f"{archive.name}: the class's archives together hold more than "
+                                      f"{MAX_CLASS_ENTRIES:,} entries; refusing to unpack more")
             written = 0
             for entry in entries:
                 target = _safe_target(archive, dest, entry)
@@ -190,6 +307,11 @@ def _extract(archive: Path, dest: Path, depth: int) -> Path:
                 with zf.open(entry) as src, open(target, "wb") as out:
                     while chunk := src.read(1 << 16):
                         written += len(chunk)
+                        budget.bytes -= len(chunk)
+                        if budget.bytes < 0:
+                            raise SubmissionError(
+                                f"{archive.name}: the class's archives, zips inside zips included, "
+                                f"together expand to more than {MAX_CLASS_BYTES // 2**20} MB; refusing to unpack more")
                         if written > MAX_EXTRACTED_BYTES:
                             raise SubmissionError(f"{archive.name}: expands to more than "
                                                   f"{MAX_EXTRACTED_BYTES // 2**20} MB; refusing to unpack it")

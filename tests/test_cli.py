@@ -113,6 +113,9 @@ class FakeSubmission:
     files: dict[str, Path] = field(default_factory=dict)
     root: Path = Path(".")
 
+    def refusal(self, names: object) -> None:  # as grader.submissions.Submission: none refused
+        return None
+
 
 def outcome(passed: bool) -> Outcome:
     if passed:

@@ -93,5 +93,18 @@ def test_class_json_round_trips(tmp_path: Path) -> None:
 def test_student_folder_names_cannot_escape() -> None:
     assert student_dir("ada") == "ada"
     assert "/" not in student_dir("../../etc") and not student_dir("../../etc").startswith(".")
-    assert student_dir("Zoë Müller") == "Zoë_Müller"
-    assert student_dir("...") == "_"
+    assert student_dir("Zoë Müller").startswith("Zoë_Müller-")
+    assert student_dir("...").startswith("_-")
+    # unique: names that differ get folders that differ, and none is a class file
+    names = ["a b", "a?b", "a_b", "a__b", "index.html", "INDEX.HTML", "class.json", "grades.csv",
+             "gradebook.sqlite", ".a_b", student_dir("a b")]
+    folders = [student_dir(n) for n in names]
+    assert len(set(folders)) == len(names)
+    assert not {f.lower() for f in folders} & {"index.html", "class.json", "grades.csv", "gradebook.sqlite"}
+
+
+def test_spreadsheet_formulas_are_escaped() -> None:
+    from grader.exports import spreadsheet_safe
+    for text in ("=1+2", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1"):
+        assert spreadsheet_safe(text) == "'" + text
+    assert spreadsheet_safe("ada") == "ada" and spreadsheet_safe("") == ""

@@ -1,6 +1,7 @@
 """One submission x one exercise -> ExerciseResult: points per test as exercise.yaml says."""
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
@@ -38,7 +39,7 @@ def test_a_good_file_earns_the_points_of_every_test_that_ran(fixture_catalog: Ca
     assert (result.points, result.max_points, result.status) == (4.0, 5.0, "graded")
     assert "hidden test test_extra is not in exercise.yaml; ignored" in result.message
     assert result.file_hash == hashlib.sha256(sub.files["basic.py"].read_bytes()).hexdigest()
-    assert result.sandbox in ("bwrap", "plain") and result.duration > 0  # bwrap where it works
+    assert result.sandbox in ("bwrap", "user", "plain") and result.duration > 0  # bwrap where it works
     given = next(t for t in result.tests if t.name == "test_given")
     assert given.details == {"figures": {"calls": 1}, "speedup verdict": "2.0x with 2 workers"}
 
@@ -58,7 +59,12 @@ def test_not_submitted_scores_zero_without_running_anything(fixture_catalog: Cat
     assert result.tests[0].message == "basic.py was not submitted"
 
 
-def test_tampering_fails_every_test(fixture_catalog: Catalog) -> None:
+def test_tampering_fails_every_test(fixture_catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A hidden test of the exercise changed during the run (the sandbox's check, which
+    # tests/test_sandbox.py exercises): every test of the run is tampered.
+    real = runner.run_hidden_tests
+    monkeypatch.setattr(runner, "run_hidden_tests", lambda *a, **k: dataclasses.replace(
+        real(*a, **k), tampered=("exercise hidden/test_basic.py",)))
     result = grade_exercise(submission("tamperer"), fixture_catalog.get("basic"))
     assert {t.verdict for t in result.tests} == {"tampered"}
     assert result.points == 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -147,11 +148,38 @@ def test_printed_records_are_not_outcomes(fixture_catalog: Catalog, tmp_path: Pa
     assert found["test_add"].verdict == "wrong"
 
 
-def test_changed_hidden_tests_are_reported(fixture_catalog: Catalog) -> None:
+def test_the_hidden_tests_are_gone_before_student_code_runs(fixture_catalog: Catalog) -> None:
+    # The tamperer rewrites the hidden tests it finds beside it into passes: it finds none
+    # (the plugin removed their source once collected), so its correct code passes on its
+    # merits and nothing is reported as changed; the exercise's own copy is untouched.
     exercise = basic(fixture_catalog)
     run = run_hidden_tests(exercise, {"basic.py": FIXTURES / "students" / "basic" / "tamperer" / "basic.py"})
-    assert run.tampered == ("staged hidden/test_basic.py",)
+    assert run.tampered == ()
+    assert {r.verdict for r in run.records} == {"passed"}
     assert (exercise.hidden_dir / "test_basic.py").read_text().startswith("import pytest")
+
+
+def test_a_changed_exercise_is_reported(fixture_catalog: Catalog, tmp_path: Path) -> None:
+    # In plain mode a student could reach the exercise's own hidden tests: a change there
+    # during the run is tampering with every test.
+    exercise = basic(fixture_catalog)
+    copy = tmp_path / "basic"
+    shutil.copytree(exercise.path, copy)
+    exercise = dataclasses.replace(exercise, path=copy)
+    target = copy / "hidden" / "test_basic.py"
+    student = tmp_path / "basic.py"
+    student.write_text(f"import pathlib\npathlib.Path({str(target)!r}).write_text('def test_add():\\n    pass\\n')\n"
+                       "def add(a, b):\n    return 0\n")
+    run = run_hidden_tests(exercise, {"basic.py": student})
+    assert run.tampered == ("exercise hidden/test_basic.py",)
+
+
+def test_messages_are_capped_by_length_too() -> None:
+    assert len(sandbox.capped("x" * 100_000)) <= sandbox.MESSAGE_CHARS + 4
+    assert sandbox.capped("a\nb") == "a\nb"
+    assert sandbox.capped("\n".join("l" * 10 for _ in range(50))).endswith("\n...")
+    bounded = sandbox._bounded({"trace": ["y" * 10_000] * 5000})
+    assert len(bounded["trace"]) == sandbox.DETAIL_ITEMS and len(bounded["trace"][0]) < 4100
 
 
 def test_the_run_limit_stops_everything_and_says_so(fixture_catalog: Catalog) -> None:
@@ -249,20 +277,34 @@ def test_the_cores_cap_reaches_the_test_process_and_nothing_else_of_the_graders(
     assert "GRADER_SOMETHING_ELSE" not in env and "PYTEST_ADDOPTS" not in env
 
 
-def _tmpfs_folders(args: list[str]) -> list[str]:
-    return [args[i + 1] for i, a in enumerate(args) if a == "--tmpfs"]
+def _bound(args: list[str]) -> list[str]:
+    return [args[i + 1] for i, a in enumerate(args) if a in ("--ro-bind", "--bind")]
 
 
-def test_bwrap_hides_the_repository_but_not_an_installed_grader(tmp_path: Path,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bwrap_shows_an_allowlist_only(tmp_path: Path) -> None:
+    # Built from what the run needs, not from / minus a list: the repository (solutions,
+    # exercises), the class and the output folder are simply not there.
     import sys
 
     from grader import isolation
-    args = isolation.bwrap_command(["true"], tmp_path, [])
-    assert str(isolation.REPO_ROOT) in _tmpfs_folders(args)
-    # Installed as a package (the students' bundle), the folder above grader/ is
-    # site-packages, inside the interpreter's prefix: hiding it would hide pytest.
-    site_packages = Path(sys.prefix).resolve() / "lib" / "site-packages"
-    monkeypatch.setattr(isolation, "REPO_ROOT", site_packages)
-    args = isolation.bwrap_command(["true"], tmp_path, [])
-    assert str(site_packages) not in _tmpfs_folders(args)
+    staged = tmp_path / "staged"
+    staged.mkdir()
+    args = isolation.bwrap_command(["true"], staged)
+    bound = _bound(args)
+    assert args[:3] == ["bwrap", "--tmpfs", "/"]
+    assert str(staged.resolve()) in bound and str(isolation.GRADER_DIR) in bound
+    assert os.path.realpath(sys.prefix) in bound or any(
+        os.path.realpath(sys.prefix).startswith(b + os.sep) for b in bound)
+    for path in bound:
+        assert not (isolation.REPO_ROOT == Path(path) or Path(path) in isolation.REPO_ROOT.parents), path
+        for hidden in ("solutions", "exercises", "tests"):
+            assert not Path(path).is_relative_to(isolation.REPO_ROOT / hidden), path
+    assert "/" not in bound and "/etc" not in bound and "/home" not in bound and "/root" not in bound
+
+
+def test_bwrap_as_root_drops_to_a_user_of_its_own(tmp_path: Path) -> None:
+    from grader import isolation
+    args = isolation.bwrap_command(["python", "-m", "pytest"], tmp_path, 240_001)
+    tail = args[args.index("--") + 1:]
+    assert tail[:3] == ["python", "-s", "-c"] and tail[4:] == ["240001", "python", "-m", "pytest"]
+    assert "os.setuid(u)" in tail[3] and "os.setgroups([])" in tail[3]

@@ -184,11 +184,14 @@ def test_errors_are_one_clear_line(tmp_path: Path, fixture_catalog: Catalog) -> 
 
 
 def test_two_submissions_with_one_name_are_refused(tmp_path: Path, fixture_catalog: Catalog) -> None:
+    # Refused for that student (neither is graded), the rest of the class goes on.
     klass = tmp_path / "class"
     write(klass / "alice" / "basic.py")
     make_zip(klass / "alice.zip", {"basic.py": "x"})
-    with pytest.raises(SubmissionError, match="two submissions are both named 'alice'"):
-        discover(klass, fixture_catalog)
+    write(klass / "bob" / "basic.py")
+    alice, bob = discover(klass, fixture_catalog)
+    assert alice.files == {} and "two submissions are both named 'alice'" in alice.refusal(["basic.py"])
+    assert "basic.py" in bob.files and bob.refusal(["basic.py"]) is None
 
 
 def test_unpacked_zips_live_outside_the_submission(tmp_path: Path, fixture_catalog: Catalog) -> None:

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any, Callable
 
+from grader.guard import STUDENT_CODES
+
 # Virtual time advances this much per bytecode, so that a loop polling the clock ends.
 TICK = 1e-6
 
@@ -105,6 +107,12 @@ def enable_opcode_events() -> None:
     frame.f_trace_opcodes = False
 
 
+def is_student_code(code: Any, files: frozenset[str]) -> bool:
+    """The student's file, or code the student compiled or built at run time under any
+    name (registered by the audit hook, grader/guard.py): both get switch points."""
+    return code.co_filename in files or id(code) in STUDENT_CODES
+
+
 def opcode_tracer(files: frozenset[str], on_opcode: Callable[[FrameType], None]) -> Callable:
     """A sys.settrace function calling `on_opcode` before every bytecode of `files`;
     frames of other files are not traced at all, so they run at full speed."""
@@ -116,7 +124,7 @@ def opcode_tracer(files: frozenset[str], on_opcode: Callable[[FrameType], None])
         return local
 
     def on_call(frame: FrameType, event: str, arg: Any) -> Callable | None:
-        if event == "call" and is_student_file(frame.f_code.co_filename, files):
+        if event == "call" and is_student_code(frame.f_code, files):
             # The order matters from 3.13 on: setting f_trace_opcodes turns the frame's
             # instruction events on only when f_trace is already set, and the tracer's
             # return value is stored after this call, too late for this very call.

@@ -37,7 +37,7 @@ TONES = {
     "passed": "ok", "wrong": "bad", "race": "bad", "deadlock": "bad", "starvation": "bad",
     "busy_wait": "warn", "serial": "warn", "too_slow": "warn", "timeout": "broken",
     "crash": "broken", "error": "broken", "import_error": "broken", "tampered": "broken",
-    "not_submitted": "muted", "not_judged": "muted",
+    "not_submitted": "muted", "not_judged": "muted", "refused": "broken",
 }
 
 
@@ -288,6 +288,8 @@ def class_view(results: Sequence[SubmissionResult]) -> dict[str, Any]:
         "speedups": speedup_view(results, ids),
         "students": [{"r": r, "href": f"{student_dir(r.student)}/report.html",
                       "cells": [r.exercise(i) for i in ids]} for r in students],
+        # Results graded with nothing keeping students apart (the field, set by the sandbox).
+        "unisolated": sum(1 for r in results for e in r.exercises if e.sandbox == "plain"),
     }
 
 

@@ -30,13 +30,26 @@ THREATS: dict[str, tuple[set[str], str]] = {
     "allocates_3gib": ({"error"}, "MemoryError"),
     "floods_stdout": ({"passed"}, ""),  # correct, just loud: earned, and the output is capped
     "leaves_processes": ({"race"}, "lost"),
-    "deletes_files": ({"tampered"}, "the hidden tests were changed during the run"),
+    # finds no hidden test to rewrite (gone once collected; a fresh copy per process)
+    "deletes_files": ({"race"}, "lost"),
     "steals_by_walking_up": ({"race"}, "lost"),
     "steals_through_the_grader": ({"race"}, "lost"),
     "fake_summary": ({"race"}, "lost"),
     "forges_channel": ({"race"}, "lost"),
     "patches_the_grader": ({"tampered"}, "grader.testing"),
     "patches_pytest": ({"race", "tampered"}, ""),
+    # issue 17, items 2 and 3: the audit hook (grader/guard.py)
+    "reads_expected_frame": ({"tampered"}, "reached into the frames of the code that tests it (sys._getframe"),
+    "walks_with_inspect": ({"tampered"}, "reached into the frames of the code that tests it (sys._getframe"),
+    "finds_test_by_gc": ({"tampered"}, "(gc.get_referrers"),
+    "compiles_elsewhere": ({"race"}, "lost"),
+    "rebuilds_code": ({"race"}, "lost"),
+    "honest_introspection": ({"passed"}, ""),  # no false alarm: logging, traceback, dataclasses
+    # item 4: every test process starts from a pristine staged copy
+    "plants_sitecustomize": ({"race", "import_error"}, ""),
+    "plants_conftest": ({"race", "import_error"}, ""),
+    # item 7: the hidden tests are not in the staged copy once collected; messages are capped
+    "leaks_hidden_tests": ({"error"}, "RuntimeError"),
 }
 
 
@@ -47,8 +60,8 @@ def test_every_case_is_on_the_threat_list() -> None:
 @pytest.mark.parametrize("case", sorted(THREATS))
 def test_verdict_and_message(hostile_class: ClassRun, case: str) -> None:
     result = hostile_class.results[case]
-    if case == "steals_through_the_grader" and hostile_class.mode == "plain":
-        pytest.xfail("plain mode does not hide the repository: the grader package leads to solutions/")
+    if case == "steals_through_the_grader" and hostile_class.mode != "bwrap":
+        pytest.xfail("only bubblewrap hides the repository: the grader package leads to solutions/")
     verdicts, words = THREATS[case]
     assert result.status == "graded" and result.sandbox == hostile_class.mode
     for test in result.tests:
@@ -88,4 +101,17 @@ def test_the_class_grades_in_bounded_time(hostile_class: ClassRun) -> None:
 def test_mode_is_reported(hostile_class: ClassRun, record_property: pytest.RecordProperty) -> None:
     record_property("sandbox", hostile_class.mode)
     print(f"hostile class graded in {hostile_class.mode} mode in {hostile_class.elapsed:.1f} s")
-    assert hostile_class.mode in ("bwrap", "plain")
+    assert hostile_class.mode in ("bwrap", "user", "plain")
+
+
+def test_hidden_tests_never_reach_a_message(hostile_class: ClassRun) -> None:
+    # leaks_hidden_tests raises an exception holding every .py file its working folder has
+    # besides its own: the hidden tests are gone before its code runs, and any message is
+    # capped by length as well as by lines.
+    from grader.sandbox import MESSAGE_CHARS
+    for case, result in hostile_class.results.items():
+        for test in result.tests:
+            assert "def test_" not in test.message and "engine.explore(" not in test.message, (case, test.name)
+            assert len(test.message) <= MESSAGE_CHARS + 4, (case, test.name, len(test.message))
+    messages = [t.message for t in hostile_class.results["leaks_hidden_tests"].tests]
+    assert all("nothing to read" in m for m in messages), messages
