@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_EXERCISES := --exercise race_counter --exercise transfer_deadlock --exercise parallel_histogram
 
-.PHONY: all venv grade report test bench check browser sandbox-tools clean distclean bundle site
+.PHONY: all venv grade report test bench check browser sandbox-tools clean distclean bundle site mutants
 
 all: test
 
@@ -45,6 +45,14 @@ test: $(STAMP) browser sandbox-tools
 
 check: $(STAMP)
 	$(PY) -m grader check
+
+# Tests of the tests: the mutants of every reference solution (grader/mutate.py), graded
+# through the real path; prints the kill rate per exercise and writes every message a
+# student can get to $(REPORTS)/mutants.md. TIMING=1 adds the exercises that measure
+# speedups (graded one at a time); JOBS=n mutants at once.
+JOBS ?= 2
+mutants: $(STAMP)
+	$(PY) -m grader.mutants --jobs $(JOBS) --report $(REPORTS)/mutants.md $(if $(TIMING),--timing) --check
 
 bench: $(STAMP)
 	@if [ -f bench/run.py ]; then $(PY) bench/run.py; \

@@ -1,5 +1,10 @@
 """Hidden tests of once_cache: each key is loaded once, different keys load at the same
-time, and a failed load reaches every waiter and is tried again later.
+time (each still once), and a failed load reaches every waiter, from one load, and is
+tried again later.
+
+The database counts its loads, and notes when each ran: a test that expects one load
+says so, and a message says whether extra loads ran at the same time (check-then-load)
+or one after another (waiters rerunning a load).
 
 Every threaded check runs the student's OnceCache under the controlled scheduler, which
 may switch threads between any two bytecodes of cache.py and at every lock operation.
@@ -37,6 +42,7 @@ class ConditionsDB:
         self.run, self.seconds = run, seconds
         self.values, self.failing = values or {}, failing or {}
         self.calls = Counter()
+        self.spans = {}  # key: [(start, end)] of each load, in virtual seconds
         self.busy = 0  # loads in progress right now
         self.most_busy = 0  # most loads in progress at once
 
@@ -45,13 +51,28 @@ class ConditionsDB:
         number = self.calls[key]
         self.busy += 1
         self.most_busy = max(self.most_busy, self.busy)
+        start = self.run.now()
         try:
             self.run.sleep(self.seconds)  # the query: every other thread may run meanwhile
         finally:
             self.busy -= 1
+            self.spans.setdefault(key, []).append((start, self.run.now()))
         if key in self.failing and (self.failing[key] is None or number <= self.failing[key]):
             raise DatabaseTimeout(f"the conditions database timed out reading {key!r}")
         return self.values[key] if key in self.values else Constants(key, number)
+
+    def how_loaded(self, key):
+        """Why `key` was loaded more than once, from when its loads ran: at the same time
+        (every thread found it missing: check-then-load), or one after another (threads
+        that waited for a load ran their own afterwards)."""
+        if _overlap(self, key):
+            return ("some of them at the same time: each thread found the key missing and "
+                    "started its own load before the first one finished (check-then-load "
+                    "with a gap as wide as the load); checking and recording \"being loaded\" "
+                    "must be one step under a lock")
+        return ("one after another: threads waited for the first load and then ran their "
+                "own; a waiter must take the result (or the exception) of the load it "
+                "waited for")
 
 
 def test_loads_once_and_returns_value(student, engine, exercise):
@@ -98,7 +119,9 @@ def test_threads_asking_at_once_load_once(student, engine, exercise):
         got = _ask_at_once(run, cache, "run-42", askers)
         loads = db.calls["run-42"]
         run.check(loads == 1, f"load('run-42') ran {plural(loads, 'time')} for "
-                              f"{askers} threads asking at once: it must run once per key",
+                              f"{askers} threads asking at once" + (
+                                  f", {db.how_loaded('run-42')}" if loads > 1 else
+                                  ": it must run once per key"),
                   verdict="race" if loads > 1 else "wrong", loads=loads)
         values = {name: value for name, (kind, value) in got.items()}
         first = next(iter(values.values()))
@@ -111,7 +134,8 @@ def test_threads_asking_at_once_load_once(student, engine, exercise):
 
 
 def test_different_keys_load_at_the_same_time(student, engine, exercise):
-    """Two threads ask for two different keys: their loads overlap in time."""
+    """Two threads per key ask for two different keys: each key loads once, and the loads
+    of the two keys overlap in time."""
     OnceCache = _interface(student)
     most_busy = 0
 
@@ -121,19 +145,31 @@ def test_different_keys_load_at_the_same_time(student, engine, exercise):
         cache = OnceCache(db.load)
         got = {}
 
-        def reconstruction(key):
-            got[key] = cache.get(key)
+        def reconstruction(key, name):
+            got[name] = cache.get(key)
 
-        for key in ("run-42", "run-43"):
-            run.spawn(reconstruction, key, name=f"asks for {key}")
+        keys = ("run-42", "run-43")
+        for key in keys:
+            for asker in (1, 2):
+                run.spawn(reconstruction, key, f"{key}/{asker}", name=f"asker {asker} of {key}")
         run.join_all()
+        for key in keys:
+            for asker in (1, 2):
+                value = got.get(f"{key}/{asker}")
+                run.check(isinstance(value, Constants) and value.key == key,
+                          f"get({key!r}) returned {value!r} when other threads asked for "
+                          "another key at the same time")
+        # Overlapping loads are worth points only when each key still loads once: loads
+        # that nobody coordinates overlap trivially.
+        for key in keys:
+            run.check(db.calls[key] == 1,
+                      f"two threads asked for {key!r} while two others asked for another key: "
+                      f"load({key!r}) ran {plural(db.calls[key], 'time')}, "
+                      f"{db.how_loaded(key)}. Loads of different keys may overlap, but "
+                      "each key is loaded once", verdict="race", loads=db.calls[key])
         most_busy = max(most_busy, db.most_busy)
-        for key in ("run-42", "run-43"):
-            value = got.get(key)
-            run.check(isinstance(value, Constants) and value.key == key,
-                      f"get({key!r}) returned {value!r} when another thread asked for another key")
 
-    # Without a lock held across loads, the two loads overlap on every schedule (each
+    # Without a lock held across loads, the two keys' loads overlap on every schedule (each
     # waits on the database while the other thread runs); with one, never. A few do.
     exploration = engine.explore(scenario, schedules=30)
     exploration.assert_ok()
@@ -153,6 +189,16 @@ def test_failed_load_reaches_every_waiter(student, engine, exercise):
         db = ConditionsDB(run, exercise.params["load_seconds"], failing={"run-13": None})
         cache = OnceCache(db.load)
         got = _ask_at_once(run, cache, "run-13", askers)
+        loads = db.calls["run-13"]
+        # Every waiter getting *an* exception is not enough: each must get the exception of
+        # the load it waited for, not rerun the load (a database timing out gets a second,
+        # third ... query at once).
+        run.check(loads == 1,
+                  f"{askers} threads asked for 'run-13' at once and load('run-13') raised "
+                  f"DatabaseTimeout: it ran {plural(loads, 'time')}, "
+                  f"{db.how_loaded('run-13')}. One failed load, its exception to "
+                  "every thread that waited for it", verdict="race" if _overlap(db, "run-13") else "wrong",
+                  loads=loads)
         wrong = {name: outcome for name, outcome in got.items() if outcome[0] != "timeout"}
         if wrong:
             nones = sum(1 for kind, value in wrong.values() if kind == "value" and value is None)
@@ -230,6 +276,11 @@ def _ask_at_once(run, cache, key, askers):
         run.spawn(reconstruction, name, name=name)
     run.join_all()
     return {name: got[name] for name in names}
+
+
+def _overlap(db, key):
+    spans = sorted(db.spans.get(key, []))
+    return any(later[0] < earlier[1] for earlier, later in zip(spans, spans[1:]))
 
 
 def _show(outcome):
