@@ -12,10 +12,11 @@ millisecond, each arriving while the one before is still inside. An *overtake* i
 visitor of the stream, who arrived after the waiting one had started waiting, going in
 before it. A fair lock lets at most one phase of the other kind in first; a lock that
 prefers readers (or writers) lets the whole stream in, and it does so on every schedule
-tried. The contract is "at most one overtake on EVERY schedule": Python's locks and
-conditions wake their waiters in no promised order, so a lock that leaves the turn to
-whichever waiter wins its mutex (a turnstile of plain locks) lets a whole stream overtake
-on the schedules where the mutex chooses badly, and a real machine may choose that way.
+tried. The contract is "at most one overtake on EVERY schedule": a threading.Lock hands
+itself to no particular waiter ("which one proceeds is not defined"), so a lock that
+leaves the turn to whichever thread wins a mutex (a turnstile of plain Locks, a Condition
+whose woken threads race newcomers for its lock) lets a whole stream overtake on the
+schedules where the mutex chooses badly, and a real machine may choose that way.
 The README promises the same bound, and a passing test reports the worst schedule's count.
 """
 from dataclasses import replace
@@ -143,9 +144,9 @@ def test_reader_not_starved(student, engine, exercise, record_property):
 def _judge_starvation(student, engine, exercise, record_property, plan, waiting, stream, story,
                       preference):
     """The contract: on EVERY schedule tried, at most one visitor of the stream that arrived
-    after the waiting one goes in before it. Python's locks and conditions promise no order
-    among their waiters, so a lock that leaves the turn to whichever waiter the mutex lets
-    in first can starve on a real machine: the schedules where the mutex chose badly count."""
+    after the waiting one goes in before it. A threading.Lock promises no order among its
+    waiters, so a lock that leaves the turn to whichever thread wins a mutex can starve on a
+    real machine: the schedules where the mutex chose badly count."""
     RWLock = _rwlock(student)
     counts = []
 
@@ -171,9 +172,10 @@ def _judge_starvation(student, engine, exercise, record_property, plan, waiting,
             why = f"on every one of the {tried} tried ({preference})"
         else:
             why = (f"on {len(starved)} of the {tried} tried; on the others it got in sooner. "
-                   "Which waiter went first was left to the mutex, and Python's locks and "
-                   "conditions wake their waiters in no promised order: the turn must be in "
-                   "the lock's own state (whose turn it is), not in who wins the mutex")
+                   "Who went first was left to whoever won a lock: a threading.Lock hands "
+                   "itself to no particular waiter, and a woken thread must win the lock "
+                   "again against newcomers. The turn must be in the lock's own state "
+                   "(whose turn it is), not in who wins a lock")
         try:
             replace(exploration, failures=starved).assert_ok()
         except Failure as failure:
