@@ -63,8 +63,9 @@ class ConditionsDB:
 
     def how_loaded(self, key):
         """Why `key` was loaded more than once, from when its loads ran: at the same time
-        (every thread found it missing: check-then-load), or one after another (threads
-        that waited for a load ran their own afterwards)."""
+        (every thread found it missing: check-then-load), or one after another: after a
+        failed load, threads that waited for it ran their own; after a load that worked,
+        a thread asking as it ended found neither the value nor a load in progress."""
         if not self.calls[key]:
             return "never: no thread called load at all"
         if _overlap(self, key):
@@ -72,9 +73,14 @@ class ConditionsDB:
                     "started its own load before the first one finished (check-then-load "
                     "with a gap as wide as the load); checking and recording \"being loaded\" "
                     "must be one step under a lock")
-        return ("one after another: threads waited for the first load and then ran their "
-                "own; a waiter must take the result (or the exception) of the load it "
-                "waited for")
+        if key in self.failing:
+            return ("one after another: threads waited for the first load and then ran their "
+                    "own; a waiter must take the result (or the exception) of the load it "
+                    "waited for")
+        return ("one after another: a thread asking just as the first load ended found "
+                "neither the value in the cache nor a load in progress, and loaded again. "
+                "Looking for the value and for a load in progress must be one critical "
+                "section, and so must storing the value and ending the load")
 
 
 def test_loads_once_and_returns_value(student, engine, exercise):
@@ -116,12 +122,17 @@ def test_threads_asking_at_once_load_once(student, engine, exercise):
     askers = exercise.params["askers"]
 
     def scenario(run):
-        db = ConditionsDB(run, exercise.params["load_seconds"])
+        seconds = exercise.params["load_seconds"]
+        db = ConditionsDB(run, seconds)
         cache = OnceCache(db.load)
-        got = _ask_at_once(run, cache, "run-42", askers)
+        # One more thread asks exactly when the load ends: between "not in the cache" and
+        # "nobody is loading it" the value may have arrived (a second load, if the two
+        # looks are not one critical section with the loader's bookkeeping).
+        got = _ask_at_once(run, cache, "run-42", askers, late_at=seconds)
         loads = db.calls["run-42"]
         run.check(loads == 1, f"load('run-42') ran {plural(loads, 'time')} for "
-                              f"{askers} threads asking at once" + (
+                              f"{askers} threads asking at once and two more asking as the "
+                              "load ended" + (
                                   f", {db.how_loaded('run-42')}" if loads > 1 else
                                   ": it must run once per key"),
                   verdict="race" if loads > 1 else "wrong", loads=loads)
@@ -129,7 +140,7 @@ def test_threads_asking_at_once_load_once(student, engine, exercise):
         first = next(iter(values.values()))
         run.check(all(kind == "value" for kind, _ in got.values())
                   and all(v is first for v in values.values()) and isinstance(first, Constants),
-                  f"{askers} threads asking for 'run-42' at once got different answers: "
+                  f"{askers + 2} threads asking for 'run-42' got different answers: "
                   + "; ".join(f"{name} got {_show(outcome)}" for name, outcome in got.items()))
 
     engine.explore(scenario).assert_ok()
@@ -262,12 +273,15 @@ def _interface(student):
     return student.module("cache").OnceCache
 
 
-def _ask_at_once(run, cache, key, askers):
-    """`askers` threads call cache.get(key) at once; each thread's outcome, by name:
-    ("value", v), ("timeout", exc) or ("error", exc)."""
+def _ask_at_once(run, cache, key, askers, late_at=None):
+    """`askers` threads call cache.get(key) at once (and one more at virtual time
+    `late_at`, if given); each thread's outcome, by name: ("value", v), ("timeout", exc)
+    or ("error", exc)."""
     got = {}
 
     def reconstruction(name):
+        if name.startswith("late reconstruction"):
+            run.sleep(late_at)
         try:
             got[name] = ("value", cache.get(key))
         except DatabaseTimeout as exc:
@@ -276,6 +290,8 @@ def _ask_at_once(run, cache, key, askers):
             got[name] = ("error", exc)
 
     names = [f"reconstruction-{i}" for i in range(1, askers + 1)]
+    if late_at is not None:
+        names += ["late reconstruction", "late reconstruction 2"]
     for name in names:
         run.spawn(reconstruction, name, name=name)
     run.join_all()

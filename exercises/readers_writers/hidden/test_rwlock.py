@@ -21,7 +21,7 @@ The README promises the same bound, and a passing test reports the worst schedul
 """
 from dataclasses import replace
 
-from grader.testing import Failure, check, plural
+from grader.testing import Failure, plural
 
 MS = 0.001  # the timeline of the starvation and sharing scenarios, in virtual seconds
 
@@ -86,25 +86,35 @@ def test_writer_excludes_everyone(student, engine, exercise):
 
 
 def test_readers_share(student, engine, exercise):
-    """A reader arriving while another reads goes in at once."""
+    """Readers share, on every schedule: a reader arriving while another reads goes in at
+    once, and two readers queued behind a writer go in together when it leaves."""
     RWLock = _rwlock(student)
-    most_inside = []
 
-    def scenario(run):
-        rw = RWLock()
-        log = visit(run, rw, [("reader 1", "read", 0, 2), ("reader 2", "read", 1, 2),
-                              ("reader 3", "read", 1.5, 1)])
-        most_inside.append(log.most_readers)
+    def arriving(run):
+        room = visit(run, RWLock(), [("reader 1", "read", 0, 2), ("reader 2", "read", 1, 2),
+                                     ("reader 3", "read", 1.5, 1)])
+        run.check(room.most_readers >= 2,
+                  "reader 2 arrived while reader 1 was reading, and waited for it to leave "
+                  "(so did reader 3): readers do not change the data, so they may share it; "
+                  "one lock for everybody makes every monitor wait for every other",
+                  verdict="serial", most_readers_at_once=room.most_readers)
 
-    exploration = engine.explore(scenario, schedules=exercise.params["schedules_timeline"])
-    exploration.assert_ok()
-    most = max(most_inside, default=0)
-    check(most >= 2,
-          f"readers never read at the same time: reader 2 arrived while reader 1 was reading "
-          f"and waited for it to leave, on {plural(exploration.schedules, 'schedule')}. Readers "
-          "do not change the data, so they may share it; one lock for everybody makes every "
-          "monitor wait for every other",
-          verdict="serial", most_readers_at_once=most)
+    def queued(run):
+        # Writer 0 writes from 0 to 2 ms; readers A and B arrive meanwhile and wait, then
+        # writer 1 arrives behind them. When writer 0 leaves, A and B may both go in.
+        room = visit(run, RWLock(), [("writer 0", "write", 0, 2), ("reader A", "read", 0.5, 2),
+                                     ("reader B", "read", 0.6, 2), ("writer 1", "write", 0.7, 1)])
+        run.check(room.most_readers >= 2,
+                  "readers A and B both waited while writer 0 wrote; when it left, they did "
+                  f"not read together: {' then '.join(room.entered[1:])} went in, one reader "
+                  "only after the other had left. A reader whose turn had come stayed asleep: "
+                  "when a writer leaves, every reader that may go in must be woken "
+                  "(notify_all, not notify)",
+                  verdict="serial", most_readers_at_once=room.most_readers)
+
+    schedules = exercise.params["schedules_timeline"]
+    engine.explore(arriving, schedules=schedules).assert_ok()
+    engine.explore(queued, schedules=schedules).assert_ok()
 
 
 def test_writer_not_starved(student, engine, exercise, record_property):
