@@ -52,7 +52,7 @@ check: $(STAMP)
 # speedups (graded one at a time); JOBS=n mutants at once.
 JOBS ?= 2
 mutants: $(STAMP)
-	$(PY) -m grader.mutants --jobs $(JOBS) --report $(REPORTS)/mutants.md $(if $(TIMING),--timing) --check
+	$(PY) -m grader.mutants --jobs $(JOBS) --hand-written --report $(REPORTS)/mutants.md $(if $(TIMING),--timing) --check
 
 bench: $(STAMP)
 	@if [ -f bench/run.py ]; then $(PY) bench/run.py; \

@@ -66,6 +66,9 @@ class Graded:
 class ExerciseFigures:
     exercise: Exercise
     graded: list[Graded] = field(default_factory=list)
+    # The stub and the hand-written mutants, graded for the report only (--hand-written):
+    # their verdicts are pinned by tests/test_mutants.py, not counted in the kill rate.
+    others: list[Graded] = field(default_factory=list)
     equivalent: dict[str, dict[str, str]] = field(default_factory=dict)  # id -> change, why
     stale: list[str] = field(default_factory=list)  # equivalent entries that match no survivor
 
@@ -109,8 +112,21 @@ def generate(exercise: Exercise, solutions: Path) -> list[Mutant]:
     return found
 
 
+def hand_written(exercise: Exercise, mutants_root: Path) -> list[tuple[Mutant, Path]]:
+    """The untouched stub and the mutants declared in tests/mutants/<id>/mutants.yaml."""
+    found = [(Mutant("stub", "stub", "the untouched stub", 0, ""), exercise.path)]
+    source = mutants_root / exercise.id / "mutants.yaml"
+    declared = yaml.safe_load(source.read_text(encoding="utf-8")) if source.is_file() else {}
+    for name, spec in (declared or {}).items():
+        folder = mutants_root / exercise.id / str(name)
+        if folder.is_dir() and isinstance(spec, dict):
+            found.append((Mutant(f"hand-written:{name}", "hand-written", str(spec.get("description", "")), 0, ""),
+                          folder))
+    return found
+
+
 def grade_all(exercises: list[Exercise], solutions: Path, mutants_root: Path, jobs: int,
-              progress: Any = None) -> list[ExerciseFigures]:
+              progress: Any = None, include_hand_written: bool = False) -> list[ExerciseFigures]:
     figures = [ExerciseFigures(e, equivalent=read_equivalents(mutants_root / e.id)) for e in exercises]
     with tempfile.TemporaryDirectory(prefix="mutants-") as scratch:
         work: list[tuple[ExerciseFigures, Graded, Submission]] = []
@@ -123,6 +139,12 @@ def grade_all(exercises: list[Exercise], solutions: Path, mutants_root: Path, jo
                 graded = Graded(mutant)
                 fig.graded.append(graded)
                 work.append((fig, graded, Submission(f"mutant {mutant.id}", {name: folder / name}, folder)))
+            if include_hand_written:
+                for mutant, folder in hand_written(fig.exercise, mutants_root):
+                    graded = Graded(mutant)
+                    fig.others.append(graded)
+                    files = {f: folder / f for f in fig.exercise.files if (folder / f).is_file()}
+                    work.append((fig, graded, Submission(mutant.id, files, folder)))
 
         def run(item: tuple[ExerciseFigures, Graded, Submission]) -> None:
             fig, graded, submission = item
@@ -175,9 +197,11 @@ def report_markdown(figures: list[ExerciseFigures]) -> str:
     out += ["```", *summary_lines(figures), "```", ""]
     for fig in figures:
         out += [f"## {fig.exercise.id}", ""]
-        for g in fig.graded:
+        for g in fig.graded + fig.others:
             state = ("equivalent: " + fig.equivalent[g.mutant.id]["why"] if g.mutant.id in fig.equivalent
-                     else "killed" if g.killed else "SURVIVED" if g.survived else f"not graded ({g.error})")
+                     else f"not graded ({g.error})" if g.error
+                     else g.mutant.operator if g in fig.others
+                     else "killed" if g.killed else "SURVIVED")
             score = f" {g.result.points:g}/{g.result.max_points:g}" if g.result else ""
             out += [f"### `{g.mutant.id}`: {state}{score}", "", f"Change: {g.mutant.description}", ""]
             for t in g.result.tests if g.result else ():
@@ -200,6 +224,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="include the exercises that measure speedups (graded one at a time)")
     parser.add_argument("--report", type=Path, metavar="FILE.md", help="write every mutant's messages here")
     parser.add_argument("--list", action="store_true", help="only list the mutants, grade nothing")
+    parser.add_argument("--hand-written", action="store_true",
+                        help="also grade the stub and the hand-written mutants, for the report "
+                             "(not counted in the kill rate)")
     parser.add_argument("--check", action="store_true",
                         help="exit 1 if a mutant survives that equivalent.yaml does not declare")
     args = parser.parse_args(argv)
@@ -221,11 +248,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     def progress(fig: ExerciseFigures, g: Graded) -> None:
-        state = "killed" if g.killed else "SURVIVED" if g.survived else "not graded"
+        state = (f"{g.result.points:g}/{g.result.max_points:g}" if g in fig.others and g.result
+                 else "killed" if g.killed else "SURVIVED" if g.survived else "not graded")
         print(f"  {fig.exercise.id} {g.mutant.id}: {state}", file=sys.stderr, flush=True)
 
     try:
-        figures = grade_all(chosen, args.solutions, args.mutants, args.jobs, progress)
+        figures = grade_all(chosen, args.solutions, args.mutants, args.jobs, progress,
+                            include_hand_written=args.hand_written)
     except ValueError as exc:
         print(exc, file=sys.stderr)
         return 2
