@@ -104,13 +104,25 @@ def test_readers_share(student, engine, exercise):
         # writer 1 arrives behind them. When writer 0 leaves, A and B may both go in.
         room = visit(run, RWLock(), [("writer 0", "write", 0, 2), ("reader A", "read", 0.5, 2),
                                      ("reader B", "read", 0.6, 2), ("writer 1", "write", 0.7, 1)])
-        run.check(room.most_readers >= 2,
-                  "readers A and B both waited while writer 0 wrote; when it left, they did "
-                  f"not read together: {' then '.join(room.entered[1:])} went in, one reader "
-                  "only after the other had left. A reader whose turn had come stayed asleep: "
-                  "when a writer leaves, every reader that may go in must be woken "
-                  "(notify_all, not notify)",
-                  verdict="serial", most_readers_at_once=room.most_readers)
+        if room.most_readers >= 2:
+            return
+        order = [name for name in room.entered if name != "writer 0"]
+        first, second = sorted((order.index("reader A"), order.index("reader B")))
+        between = order[first + 1:second]
+        if between:
+            why = (f"{' and '.join(between)}, who arrived after both readers, went in between "
+                   "them: a writer arriving later should wait for the readers ahead of it, "
+                   "who may all go in together")
+            verdict = "starvation"
+        else:
+            why = ("the second reader went in only after the first had left, although nobody "
+                   "else went in meanwhile: was it woken when its turn came? (notify() wakes "
+                   "one waiter, not necessarily the one whose turn it is)")
+            verdict = "serial"
+        run.check(False, "readers A and B both waited while writer 0 wrote; when it left, they "
+                         f"did not read together: the order was {', '.join(order)}. "
+                         f"{why[0].upper() + why[1:]}",
+                  verdict=verdict, most_readers_at_once=room.most_readers)
 
     schedules = exercise.params["schedules_timeline"]
     engine.explore(arriving, schedules=schedules).assert_ok()
