@@ -17,6 +17,7 @@ exercises marked `timing: true`, which measure speedups and are graded alone.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -267,3 +268,20 @@ def test_mutants_are_declared(exercise_id: str) -> None:
         if folder.is_dir() and not folder.name.startswith((".", "_")) and folder.name not in declared:
             problems.append(f"{folder.name}: a mutant folder that mutants.yaml does not declare")
     assert not problems, f"tests/mutants/{exercise_id}/mutants.yaml:\n  " + "\n  ".join(problems)
+
+
+@pytest.mark.parametrize("exercise_id", exercise_ids())
+def test_statement_states_the_points_the_grader_gives(exercise_id: str) -> None:
+    """The README's table of hidden checks lists exactly exercise.yaml's points, in order,
+    and an exercise that adopts the points policy states it."""
+    exercise = exercise_or_fail(exercise_id)
+    readme = exercise.path / "README.md"
+    if not readme.is_file():
+        pytest.skip(f"{exercise_id} has no README.md yet")
+    text = readme.read_text(encoding="utf-8")
+    table = [float(n) for n in re.findall(r"\|\s*([0-9]+(?:\.[0-9]+)?)\s*\|\s*$", text, re.M)]
+    assert table == [t.points for t in exercise.tests], (
+        f"{exercise_id}/README.md lists points {table}, exercise.yaml gives "
+        f"{[t.points for t in exercise.tests]}")
+    if adopts_points_policy(exercise_id):
+        assert "**Points policy.**" in text, f"{exercise_id}/README.md does not state its points policy"
