@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_EXERCISES := --exercise race_counter --exercise transfer_deadlock --exercise parallel_histogram
 
-.PHONY: all venv grade report test test-pythons bench check browser sandbox-tools clean distclean bundle site
+.PHONY: all venv grade report test test-pythons bench check browser sandbox-tools clean distclean bundle site mutants
 
 all: test
 
@@ -50,6 +50,14 @@ check: $(STAMP)
 # host's, and Debian's python3.13 and python3.14 in chroots built once (needs root).
 test-pythons: $(STAMP)
 	$(PY) tools/pythons.py
+
+# Tests of the tests: the mutants of every reference solution (grader/mutate.py), graded
+# through the real path; prints the kill rate per exercise and writes every message a
+# student can get to $(REPORTS)/mutants.md. TIMING=1 adds the exercises that measure
+# speedups (graded one at a time); JOBS=n mutants at once.
+JOBS ?= 2
+mutants: $(STAMP)
+	$(PY) -m grader.mutants --jobs $(JOBS) --hand-written --report $(REPORTS)/mutants.md $(if $(TIMING),--timing) --check
 
 bench: $(STAMP)
 	@if [ -f bench/run.py ]; then $(PY) bench/run.py; \

@@ -5,6 +5,10 @@ untouched stub loses points, and every mutant (a typical wrong answer, under
 tests/mutants/<exercise>/<mutant>/ and declared in tests/mutants/<exercise>/mutants.yaml
 with the hidden tests it must fail) fails exactly those tests and passes every other.
 
+The points policy ("an answer that still has the exercise's titular bug earns at most
+30%") is data too: a mutant declared `titular: true` must score at most 30% of the
+exercise, and so must the untouched stub of every exercise that declares one.
+
 Cases are found when the tests are collected, so exercises and mutants added later are
 checked without touching this file. Grading takes seconds per case, so the selected cases
 are graded in the background as soon as the first of them runs: several at a time, except
@@ -13,6 +17,7 @@ exercises marked `timing: true`, which measure speedups and are graded alone.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -198,6 +203,26 @@ def test_untouched_stub_loses_points(grading: GradingQueue, case: Case) -> None:
         f"the untouched stub of {case} scores full marks ({result.max_points:g}):\n{explain(result)}")
 
 
+TITULAR_SHARE = 0.3  # what an answer with the exercise's titular bug may keep, at most
+
+
+def adopts_points_policy(exercise_id: str) -> bool:
+    try:
+        return any(isinstance(spec, dict) and spec.get("titular") is True
+                   for spec in read_mutants(exercise_id).values())
+    except (LookupError, ValueError):
+        return False
+
+
+@pytest.mark.parametrize("case", [Case("stub", e) for e in exercise_ids() if adopts_points_policy(e)], ids=str)
+def test_untouched_stub_keeps_at_most_the_titular_share(grading: GradingQueue, case: Case) -> None:
+    result = graded(grading, case)
+    assert result.points <= TITULAR_SHARE * result.max_points, (
+        f"the untouched stub of {case} scores {result.points:g}/{result.max_points:g}, more than "
+        f"{TITULAR_SHARE:.0%}: the bug in the exercise's title must cost most of the points "
+        f"(state the points policy in its README):\n{explain(result)}")
+
+
 @pytest.mark.parametrize("case", mutant_cases(), ids=str)
 def test_mutant_fails_exactly_its_tests(grading: GradingQueue, case: Case) -> None:
     spec = mutants_or_fail(case.exercise_id)[case.mutant]
@@ -219,6 +244,10 @@ def test_mutant_fails_exactly_its_tests(grading: GradingQueue, case: Case) -> No
         elif test.name not in expected_failures and not test.passed:
             problems.append(f"{test.name}: expected to pass, got {test.verdict}: {test.message}")
     lost = sum(t.max_points for t in result.tests if t.name in expected_failures)
+    if spec.get("titular") is True and result.max_points - lost > TITULAR_SHARE * result.max_points:
+        problems.append(f"declared titular (it has the exercise's titular bug), yet failing its tests "
+                        f"leaves {result.max_points - lost:g}/{result.max_points:g}, more than "
+                        f"{TITULAR_SHARE:.0%}")
     assert not problems, (
         f"mutant {case} ({spec['description']}):\n  " + "\n  ".join(problems)
         + f"\nexpected {result.max_points - lost:g}/{result.max_points:g}, got "
@@ -237,6 +266,8 @@ def test_mutants_are_declared(exercise_id: str) -> None:
                 or not isinstance(spec.get("fails"), list) or not spec["fails"]:
             problems.append(f"{name}: expected {{description: text, fails: [hidden tests it must fail]}}")
             continue
+        if "titular" in spec and not isinstance(spec["titular"], bool):
+            problems.append(f"{name}: titular must be true or false")
         unknown = [t for t in spec["fails"] if t not in tests]
         if unknown:
             problems.append(f"{name}: fails lists {', '.join(map(str, unknown))}, not a test of exercise.yaml")
@@ -246,3 +277,20 @@ def test_mutants_are_declared(exercise_id: str) -> None:
         if folder.is_dir() and not folder.name.startswith((".", "_")) and folder.name not in declared:
             problems.append(f"{folder.name}: a mutant folder that mutants.yaml does not declare")
     assert not problems, f"tests/mutants/{exercise_id}/mutants.yaml:\n  " + "\n  ".join(problems)
+
+
+@pytest.mark.parametrize("exercise_id", exercise_ids())
+def test_statement_states_the_points_the_grader_gives(exercise_id: str) -> None:
+    """The README's table of hidden checks lists exactly exercise.yaml's points, in order,
+    and an exercise that adopts the points policy states it."""
+    exercise = exercise_or_fail(exercise_id)
+    readme = exercise.path / "README.md"
+    if not readme.is_file():
+        pytest.skip(f"{exercise_id} has no README.md yet")
+    text = readme.read_text(encoding="utf-8")
+    table = [float(n) for n in re.findall(r"\|\s*([0-9]+(?:\.[0-9]+)?)\s*\|\s*$", text, re.M)]
+    assert table == [t.points for t in exercise.tests], (
+        f"{exercise_id}/README.md lists points {table}, exercise.yaml gives "
+        f"{[t.points for t in exercise.tests]}")
+    if adopts_points_policy(exercise_id):
+        assert "**Points policy.**" in text, f"{exercise_id}/README.md does not state its points policy"

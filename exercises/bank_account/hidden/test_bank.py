@@ -109,11 +109,16 @@ def test_deposits_and_withdrawals_add_up(student, engine, exercise):
 
 
 def test_withdrawals_never_overdraw(student, engine, exercise):
-    """Two threads withdraw at once more than there is for both: exactly one gets it."""
+    """Two threads withdraw at once more than there is for both, while a third deposits a
+    little: exactly one withdrawal gets it, nothing is lost, never below zero."""
     Account, InsufficientFunds = _interface(student)
     start, amount = exercise.params["overdraw_start"], exercise.params["overdraw_amount"]
+    extra = exercise.params["overdraw_deposit"]  # never enough for the second withdrawal
 
     def scenario(run):
+        # First, in this thread alone: does withdraw refuse at all? The message of a race
+        # below depends on it (a withdraw that never checks has no check-then-act to blame).
+        checks = _refuses_overdraft(Account(start), start + amount, InsufficientFunds)
         account = Account(start)
         granted = []
 
@@ -126,10 +131,16 @@ def test_withdrawals_never_overdraw(student, engine, exercise):
 
         run.spawn(booking, name="booking-A")
         run.spawn(booking, name="booking-B")
+        run.spawn(account.deposit, extra, name=f"deposit of {extra}")
         run.join_all()
         balance = account.balance
-        what = f"two withdrawals of {amount} at once from {start}"
-        if len(granted) == 2:
+        what = f"two withdrawals of {amount} at once from {start}, while {extra} was deposited"
+        if len(granted) == 2 and not checks:
+            why = (f"both were allowed, and withdraw({start + amount}) from {start} in one thread "
+                   "was allowed too: withdraw never refuses. It must compare the balance with "
+                   "the amount and raise InsufficientFunds, in the same critical section as "
+                   "the subtraction")
+        elif len(granted) == 2:
             why = ("both were allowed, because each checked the balance before the other took "
                    "its hours (check-then-act): the check and the subtraction must be one "
                    "critical section")
@@ -137,13 +148,23 @@ def test_withdrawals_never_overdraw(student, engine, exercise):
             why = (f"{plural(len(granted), 'withdrawal')} went through: a refused withdrawal "
                    "must not take any hours")
         run.check(balance >= 0, f"the balance went to {balance} after {what}: {why}",
-                  verdict="race" if len(granted) == 2 else "wrong")
+                  verdict="race" if len(granted) == 2 and checks else "wrong")
+        if len(granted) == 2:
+            run.check(False, f"{what}: both withdrawals went through, but there were only "
+                             f"{start + extra} hours for {2 * amount}: {why}",
+                      verdict="race" if checks else "wrong")
         run.check(len(granted) == 1,
                   f"{what}: {len(granted)} went through, expected exactly one (the other "
                   "must raise InsufficientFunds)", verdict="wrong")
-        run.check(balance == start - amount,
-                  f"after {what}, one granted, the balance is {balance}, expected {start - amount}",
-                  verdict="race")
+        # One withdrawal granted: whatever the order, the ledger says start + extra - amount.
+        _check_ledger(run, balance, start + extra - amount,
+                      f"after {what} (one withdrawal granted)")
+        # The refused withdrawal must leave the account usable: a lock still held after
+        # InsufficientFunds makes the next deposit wait for ever (a deadlock, explained).
+        account.deposit(amount)
+        run.check(account.balance == start + extra,
+                  f"after {what} (one granted, one refused), deposit({amount}) left the balance "
+                  f"at {account.balance}, expected {start + extra}")
 
     engine.explore(scenario).assert_ok()
 
@@ -153,6 +174,17 @@ def test_withdrawals_never_overdraw(student, engine, exercise):
 def _interface(student):
     module = student.module("bank")
     return module.Account, module.InsufficientFunds
+
+
+def _refuses_overdraft(account, amount, InsufficientFunds):
+    """Whether account.withdraw(amount), more than the balance, raises InsufficientFunds."""
+    try:
+        account.withdraw(amount)
+    except InsufficientFunds:
+        return True
+    except Exception:
+        return False
+    return False
 
 
 def _expect(run, account, expected, what):

@@ -4,13 +4,14 @@
 Every check runs the student's dine() under the controlled scheduler, which may switch
 threads between any two bytecodes of philosophers.py and at every lock operation; the
 test's eat(i) is a scheduling point too, so other philosophers go on while one eats.
-Each clause of "correct" is judged by its own test: a dinner that deadlocks on some
-schedule loses the "always ends" points, and the other tests judge the schedules that
-did end (a dinner that never ends on any schedule tried fails them all).
+Each clause of "correct" is judged by its own test, but who ate and who ate together
+only count for a dinner that ends: a dinner that deadlocks (or livelocks) on any schedule
+a test tries fails that test too, since a dinner that never ends feeds nobody. A
+deadlocking answer (the stub's bug, the one in the title) thus keeps none of the points.
 """
 from dataclasses import replace
 
-from grader.testing import check, fail, plural
+from grader.testing import Failure, check, plural
 
 # Failures that belong to test_dinner_always_ends; the other tests leave them to it.
 NOT_ENDING = {"deadlock", "livelock", "busy_wait", "timeout"}
@@ -126,12 +127,19 @@ def _dine(student):
 
 
 def _judge(exploration):
-    """Fail with the first schedule that went wrong in the way this test judges; dinners
-    that never ended are test_dinner_always_ends' business, unless none ended at all."""
+    """Fail with the first schedule that went wrong in the way this test judges; else, when
+    some dinner never ended, fail too: the property is awarded only to dinners that end."""
     judged = [f for f in exploration.failures if f.verdict not in NOT_ENDING]
     if judged:
         replace(exploration, failures=judged).assert_ok()
-    if exploration.failures and len(exploration.failures) == exploration.schedules:
-        first = exploration.failures[0]
-        fail(f"the dinner never ended on any of the {plural(exploration.schedules, 'schedule')} "
-             f"tried, so nothing else could be checked: {first.message}", first.verdict)
+    stuck = [f for f in exploration.failures if f.verdict in NOT_ENDING]
+    if stuck:
+        tried = plural(exploration.schedules, "schedule")
+        ended = exploration.schedules - len(stuck)
+        try:
+            replace(exploration, failures=stuck).assert_ok()
+        except Failure as failure:
+            raise Failure(f"not awarded: the dinner did not end on {len(stuck)} of the {tried} "
+                          f"tried ({ended} ended), and this property only counts for a dinner "
+                          f"that always ends. {failure.message}", failure.verdict,
+                          **failure.details) from None

@@ -1,5 +1,10 @@
 """Hidden tests of once_cache: each key is loaded once, different keys load at the same
-time, and a failed load reaches every waiter and is tried again later.
+time (each still once), and a failed load reaches every waiter, from one load, and is
+tried again later.
+
+The database counts its loads, and notes when each ran: a test that expects one load
+says so, and a message says whether extra loads ran at the same time (check-then-load)
+or one after another (waiters rerunning a load).
 
 Every threaded check runs the student's OnceCache under the controlled scheduler, which
 may switch threads between any two bytecodes of cache.py and at every lock operation.
@@ -8,6 +13,7 @@ one thread is inside it, every other thread runs, so a key that is still missing
 its load is seen missing by everybody who asks meanwhile. The verdict is the same on
 every run, and costs no real second.
 """
+import threading
 from collections import Counter
 
 from grader.testing import Failure, check, plural
@@ -37,21 +43,58 @@ class ConditionsDB:
         self.run, self.seconds = run, seconds
         self.values, self.failing = values or {}, failing or {}
         self.calls = Counter()
+        self.spans = {}  # key: [(start, end)] of each load, in virtual seconds
+        self.loaders = {}  # key: Counter of the threads (idents) that ran its loads
         self.busy = 0  # loads in progress right now
         self.most_busy = 0  # most loads in progress at once
 
     def load(self, key):
         self.calls[key] += 1
+        self.loaders.setdefault(key, Counter())[threading.get_ident()] += 1
         number = self.calls[key]
         self.busy += 1
         self.most_busy = max(self.most_busy, self.busy)
+        start = self.run.now()
         try:
             self.run.sleep(self.seconds)  # the query: every other thread may run meanwhile
         finally:
             self.busy -= 1
+            self.spans.setdefault(key, []).append((start, self.run.now()))
         if key in self.failing and (self.failing[key] is None or number <= self.failing[key]):
             raise DatabaseTimeout(f"the conditions database timed out reading {key!r}")
         return self.values[key] if key in self.values else Constants(key, number)
+
+    def raced(self, key):
+        """Whether more than one thread loaded `key` (not one thread loading twice)."""
+        return len(self.loaders.get(key, ())) > 1
+
+    def how_loaded(self, key):
+        """Why `key` was loaded more than once, from when its loads ran: at the same time
+        (every thread found it missing: check-then-load), or one after another: after a
+        failed load, threads that waited for it ran their own; after a load that worked,
+        a thread asking as it ended found neither the value nor a load in progress."""
+        if not self.calls[key]:
+            return "never: no thread called load at all"
+        most = max(self.loaders[key].values())
+        if most > 1 and key in self.failing:
+            return (f"{most} of them by one thread: it loaded again after its own load "
+                    "failed (a retry), instead of raising the exception load raised")
+        if most > 1:
+            return (f"{most} of them by one thread: it called load again for a key it had "
+                    "just loaded; one get, at most one load")
+        if _overlap(self, key):
+            return ("some of them at the same time: each thread found the key missing and "
+                    "started its own load before the first one finished (check-then-load "
+                    "with a gap as wide as the load); checking and recording \"being loaded\" "
+                    "must be one step under a lock")
+        if key in self.failing:
+            return ("one after another: threads waited for the first load and then ran their "
+                    "own; a waiter must take the result (or the exception) of the load it "
+                    "waited for")
+        return ("one after another: a thread asking just as the first load ended found "
+                "neither the value in the cache nor a load in progress, and loaded again. "
+                "Looking for the value and for a load in progress must be one critical "
+                "section, and so must storing the value and ending the load")
 
 
 def test_loads_once_and_returns_value(student, engine, exercise):
@@ -93,25 +136,33 @@ def test_threads_asking_at_once_load_once(student, engine, exercise):
     askers = exercise.params["askers"]
 
     def scenario(run):
-        db = ConditionsDB(run, exercise.params["load_seconds"])
+        seconds = exercise.params["load_seconds"]
+        db = ConditionsDB(run, seconds)
         cache = OnceCache(db.load)
-        got = _ask_at_once(run, cache, "run-42", askers)
+        # One more thread asks exactly when the load ends: between "not in the cache" and
+        # "nobody is loading it" the value may have arrived (a second load, if the two
+        # looks are not one critical section with the loader's bookkeeping).
+        got = _ask_at_once(run, cache, "run-42", askers, late_at=seconds)
         loads = db.calls["run-42"]
         run.check(loads == 1, f"load('run-42') ran {plural(loads, 'time')} for "
-                              f"{askers} threads asking at once: it must run once per key",
-                  verdict="race" if loads > 1 else "wrong", loads=loads)
+                              f"{askers} threads asking at once and two more asking as the "
+                              "load ended" + (
+                                  f", {db.how_loaded('run-42')}" if loads > 1 else
+                                  ": it must run once per key"),
+                  verdict="race" if db.raced("run-42") else "wrong", loads=loads)
         values = {name: value for name, (kind, value) in got.items()}
         first = next(iter(values.values()))
         run.check(all(kind == "value" for kind, _ in got.values())
                   and all(v is first for v in values.values()) and isinstance(first, Constants),
-                  f"{askers} threads asking for 'run-42' at once got different answers: "
+                  f"{askers + 2} threads asking for 'run-42' got different answers: "
                   + "; ".join(f"{name} got {_show(outcome)}" for name, outcome in got.items()))
 
     engine.explore(scenario).assert_ok()
 
 
 def test_different_keys_load_at_the_same_time(student, engine, exercise):
-    """Two threads ask for two different keys: their loads overlap in time."""
+    """Two threads per key ask for two different keys: each key loads once, and the loads
+    of the two keys overlap in time."""
     OnceCache = _interface(student)
     most_busy = 0
 
@@ -121,19 +172,32 @@ def test_different_keys_load_at_the_same_time(student, engine, exercise):
         cache = OnceCache(db.load)
         got = {}
 
-        def reconstruction(key):
-            got[key] = cache.get(key)
+        def reconstruction(key, name):
+            got[name] = cache.get(key)
 
-        for key in ("run-42", "run-43"):
-            run.spawn(reconstruction, key, name=f"asks for {key}")
+        keys = ("run-42", "run-43")
+        for key in keys:
+            for asker in (1, 2):
+                run.spawn(reconstruction, key, f"{key}/{asker}", name=f"asker {asker} of {key}")
         run.join_all()
+        for key in keys:
+            for asker in (1, 2):
+                value = got.get(f"{key}/{asker}")
+                run.check(isinstance(value, Constants) and value.key == key,
+                          f"get({key!r}) returned {value!r} when other threads asked for "
+                          "another key at the same time")
+        # Overlapping loads are worth points only when each key still loads once: loads
+        # that nobody coordinates overlap trivially.
+        for key in keys:
+            run.check(db.calls[key] == 1,
+                      f"two threads asked for {key!r} while two others asked for another key: "
+                      f"load({key!r}) ran {plural(db.calls[key], 'time')}, "
+                      f"{db.how_loaded(key)}. Loads of different keys may overlap, but "
+                      "each key is loaded once", verdict="race" if db.raced(key) else "wrong",
+                      loads=db.calls[key])
         most_busy = max(most_busy, db.most_busy)
-        for key in ("run-42", "run-43"):
-            value = got.get(key)
-            run.check(isinstance(value, Constants) and value.key == key,
-                      f"get({key!r}) returned {value!r} when another thread asked for another key")
 
-    # Without a lock held across loads, the two loads overlap on every schedule (each
+    # Without a lock held across loads, the two keys' loads overlap on every schedule (each
     # waits on the database while the other thread runs); with one, never. A few do.
     exploration = engine.explore(scenario, schedules=30)
     exploration.assert_ok()
@@ -153,6 +217,17 @@ def test_failed_load_reaches_every_waiter(student, engine, exercise):
         db = ConditionsDB(run, exercise.params["load_seconds"], failing={"run-13": None})
         cache = OnceCache(db.load)
         got = _ask_at_once(run, cache, "run-13", askers)
+        loads = db.calls["run-13"]
+        # Every waiter getting *an* exception is not enough: each must get the exception of
+        # the load it waited for, not rerun the load (a database timing out gets a second,
+        # third ... query at once).
+        how = (f"load('run-13') raised DatabaseTimeout and ran {plural(loads, 'time')}, "
+               f"{db.how_loaded('run-13')}" if loads else
+               f"load('run-13') ran {db.how_loaded('run-13')}")
+        run.check(loads == 1,
+                  f"{askers} threads asked for 'run-13' at once: {how}. One failed load, its "
+                  "exception to every thread that waited for it",
+                  verdict="race" if _overlap(db, "run-13") else "wrong", loads=loads)
         wrong = {name: outcome for name, outcome in got.items() if outcome[0] != "timeout"}
         if wrong:
             nones = sum(1 for kind, value in wrong.values() if kind == "value" and value is None)
@@ -212,12 +287,15 @@ def _interface(student):
     return student.module("cache").OnceCache
 
 
-def _ask_at_once(run, cache, key, askers):
-    """`askers` threads call cache.get(key) at once; each thread's outcome, by name:
-    ("value", v), ("timeout", exc) or ("error", exc)."""
+def _ask_at_once(run, cache, key, askers, late_at=None):
+    """`askers` threads call cache.get(key) at once (and one more at virtual time
+    `late_at`, if given); each thread's outcome, by name: ("value", v), ("timeout", exc)
+    or ("error", exc)."""
     got = {}
 
     def reconstruction(name):
+        if name.startswith("late reconstruction"):
+            run.sleep(late_at)
         try:
             got[name] = ("value", cache.get(key))
         except DatabaseTimeout as exc:
@@ -226,10 +304,17 @@ def _ask_at_once(run, cache, key, askers):
             got[name] = ("error", exc)
 
     names = [f"reconstruction-{i}" for i in range(1, askers + 1)]
+    if late_at is not None:
+        names += ["late reconstruction", "late reconstruction 2"]
     for name in names:
         run.spawn(reconstruction, name, name=name)
     run.join_all()
     return {name: got[name] for name in names}
+
+
+def _overlap(db, key):
+    spans = sorted(db.spans.get(key, []))
+    return any(later[0] < earlier[1] for earlier, later in zip(spans, spans[1:]))
 
 
 def _show(outcome):
