@@ -74,6 +74,10 @@ class ExerciseResult:
     file_hash: str = ""
     duration: float = 0.0
     sandbox: str = ""  # which isolation mode graded it
+    # Found under another name (grader/layouts.py): expected file -> the file graded as it;
+    # and, when not submitted, the files seen where it was expected.
+    renamed: dict[str, str] = field(default_factory=dict)
+    found_instead: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -83,6 +87,7 @@ class ExerciseResult:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
         values["tests"] = tuple(TestOutcome(**t) for t in data.get("tests", ()))
+        values["found_instead"] = tuple(data.get("found_instead", ()))
         return cls(**values)
 
 

@@ -15,6 +15,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from grader.catalog import Catalog
 
@@ -38,11 +39,16 @@ class Submission:
     student: str
     files: dict[str, Path]  # student file name ("counter.py") -> the file found
     root: Path = field(compare=False)
+    # Platform layouts and misnamed files (grader/layouts.py): who the student is on the
+    # platform; expected name -> the file graded in its place; exercise -> files seen instead.
+    person: Any = field(default=None, compare=False)
+    renamed: dict[str, str] = field(default_factory=dict, compare=False)
+    found_instead: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
 
 
-def discover(path: Path, catalog: Catalog) -> list[Submission]:
+def discover(path: Path, catalog: Catalog, layout: str | None = None) -> list[Submission]:
     """The submissions at PATH: one submission folder, a class folder, a .zip of either, or
-    one student file."""
+    one student file; or a platform's export (LAYOUT, detected when None: grader/layouts.py)."""
     given = Path(path)
     if not given.exists():
         raise SubmissionError(f"{given}: no such file or folder")
@@ -59,7 +65,11 @@ def discover(path: Path, catalog: Catalog) -> list[Submission]:
         name = path.stem
     else:
         root, name = path, path.name
-    if known.is_submission(root):
+    from grader import layouts
+    platform = layouts.read(root, known, layout, path if path.is_file() else None)
+    if platform is not None:
+        submissions = platform
+    elif known.is_submission(root):
         submissions = [_submission(name, root, known)]
     else:
         submissions = _class(root, known, depth=1 if path.is_file() else 0)
@@ -80,6 +90,7 @@ class _Known:
     def __init__(self, catalog: Catalog) -> None:
         self.by_file = catalog.by_file()
         self.ids = {e.id for e in catalog.exercises}
+        self.exercises = catalog.exercises
 
     def example(self) -> str:
         return ", ".join(sorted(self.by_file)[:2]) or "counter.py"
@@ -146,7 +157,8 @@ def _submission(student: str, root: Path, known: _Known) -> Submission:
         # alice/race_counter/counter.py beats a stray copy elsewhere; then the shallowest.
         files[name] = min(candidates, key=lambda p: (p.parent.name != exercise_id,
                                                      len(p.relative_to(root).parts), str(p)))
-    return Submission(student, dict(sorted(files.items())), root)
+    from grader.layouts import complete  # a file under another name (Counter.py)
+    return complete(Submission(student, dict(sorted(files.items())), root), known.exercises)
 
 
 _staging_root: Path | None = None
