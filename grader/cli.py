@@ -27,6 +27,7 @@ from grader.model import ExerciseResult, SubmissionResult, TestOutcome
 
 if TYPE_CHECKING:
     from grader.gradebook import Gradebook
+    from grader.roster import Person
     from grader.submissions import Submission
 
 # The repository that holds this package: exercises/ and solutions/ sit beside grader/.
@@ -42,7 +43,8 @@ class UsageError(Exception):
 def _input_errors() -> tuple[type[BaseException], ...]:
     """Exceptions that mean 'bad input', including the submissions module's own."""
     from grader.gradebook import GradebookError
-    errors: list[type[BaseException]] = [UsageError, CatalogError, GradebookError]
+    from grader.roster import RosterError
+    errors: list[type[BaseException]] = [UsageError, CatalogError, GradebookError, RosterError]
     try:
         from grader.submissions import SubmissionError
         errors.append(SubmissionError)
@@ -75,9 +77,9 @@ def _resolve(text: str, catalog: Catalog) -> Path:
     raise UsageError(f"{text}: no such file or folder")
 
 
-def _discover(path: Path, catalog: Catalog) -> list["Submission"]:
+def _discover(path: Path, catalog: Catalog, layout: str | None = None) -> list["Submission"]:
     from grader.submissions import discover
-    found = discover(path, catalog)
+    found = discover(path, catalog, layout)
     if not found:
         names = ", ".join(sorted(catalog.by_file()))
         raise UsageError(f"{path}: nothing here looks like a submission (no {names})")
@@ -145,9 +147,11 @@ def publish(book: "Gradebook", out: Path) -> list[SubmissionResult]:
     `report` does alone. Pages show when and on what machine the grades were computed."""
     from datetime import datetime
 
-    from grader.exports import write_class_json, write_grades_csv, write_results_json
+    from grader.exports import (write_canvas_csv, write_class_json, write_grades_csv,
+                                write_moodle_csv, write_results_json)
     from grader.report.render import write_class_report, write_student_report
     results = book.all_results()
+    people = book.people()
     run = book.last_run()
     when = datetime.fromtimestamp(run["finished"] or run["started"]).astimezone() if run else None
     where = run["machine"] if run else None
@@ -155,7 +159,9 @@ def publish(book: "Gradebook", out: Path) -> list[SubmissionResult]:
     for result in results:
         write_results_json(result, out)
         write_student_report(result, out, generated=when, where=where)
-    write_grades_csv(results, out)
+    write_grades_csv(results, out, people)
+    write_canvas_csv(results, out, people)
+    write_moodle_csv(results, out, people)
     write_class_json(results, out)
     write_class_report(results, out, generated=when, where=where)
     return results
@@ -170,7 +176,7 @@ def _where_reports_are(out: Path) -> str:
     where = _shown(out)
     return (f"Reports: {_shown(out / 'index.html')} (class), {where}/<student>/report.html, "
             f"{where}/<student>/results.json (Gradescope), {where}/grades.csv, "
-            f"{where}/class.json")
+            f"{where}/canvas.csv and {where}/moodle.csv (grade imports), {where}/class.json")
 
 
 # ---------------------------------------------------------------- grade
@@ -183,7 +189,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
     catalog = _catalog(args, lenient=True)
     exercises = _selected(catalog, args.exercise)
-    submissions = _discover(_resolve(args.path, catalog), catalog)
+    submissions = _discover(_resolve(args.path, catalog), catalog, args.layout)
+    submissions, people = _with_roster(submissions, args.roster)
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs {args.jobs}: give at least 1")
     jobs = args.jobs or batch.default_jobs()
@@ -195,11 +202,15 @@ def cmd_grade(args: argparse.Namespace) -> int:
     with Gradebook.open(_gradebook_path(args)) as book:
         work = batch.plan(submissions, exercises, book, force=args.force)
         book.start_run(jobs, machine())
+        book.store_people(people)
 
         def grade(job: batch.Job) -> ExerciseResult:
+            from grader.layouts import annotate
             # grade_submission of one exercise is grade_exercise, through the runner's
             # per-submission entry point (the seam tests replace).
-            return runner.grade_submission(job.submission, [job.exercise]).exercises[0]
+            result = runner.grade_submission(job.submission, [job.exercise]).exercises[0]
+            # A file graded under another name, or those seen instead: said in every report.
+            return annotate(result, job.submission, job.exercise)
 
         weights = batch.expected_seconds(work.todo, book.durations(), jobs)
         with _progress(weights) as step:
@@ -242,6 +253,49 @@ def cmd_grade(args: argparse.Namespace) -> int:
           f"{len(work.cached)} unchanged taken from the gradebook.")
     print(_where_reports_are(out))
     return 0
+
+
+# ---------------------------------------------------------------- platforms and rosters
+
+def _with_roster(submissions: list["Submission"], roster_path: str | None
+                 ) -> tuple[list["Submission"], dict[str, "Person"]]:
+    """The submissions, plus an empty one for each roster student who handed in nothing
+    (graded "not submitted"); and who each student is. Submissions no roster line claims
+    are graded and reported on stderr."""
+    from grader.roster import Person, match, read_roster
+    found = [(s.student, getattr(s, "person", None)) for s in submissions]
+    if roster_path is None:
+        return submissions, {student: person or Person(student) for student, person in found}
+    from grader.layouts import student_key
+    from grader.submissions import Submission
+    matched = match(found, read_roster(Path(roster_path)))
+    if matched.unknown:
+        print(f"grader: warning: {len(matched.unknown)} submission"
+              f"{'s' if len(matched.unknown) != 1 else ''} not on the roster (graded, and "
+              f"marked so in the exports): {', '.join(matched.unknown)}", file=sys.stderr)
+    people = dict(matched.people)
+    missing = []
+    for person in matched.missing:
+        student = student_key(person.name, person.id)
+        missing.append(Submission(student, {}, Path(roster_path).resolve().parent, person=person))
+        people[student] = person
+    if missing:
+        print(f"grader: {len(missing)} student{'s' if len(missing) != 1 else ''} on the roster "
+              f"handed in nothing (graded \"not submitted\"): "
+              f"{', '.join(s.student for s in missing)}", file=sys.stderr)
+    return [*submissions, *missing], people
+
+
+def _add_platform_options(grade: argparse.ArgumentParser) -> None:
+    from grader.layouts import LAYOUTS
+    grade.add_argument("--layout", choices=LAYOUTS, default="auto",
+                       help="how PATH is laid out: a platform's export (canvas, moodle, "
+                            "gradescope, github) or the grader's own folder per student; "
+                            "default: detected from the names")
+    grade.add_argument("--roster", metavar="CSV", default=None,
+                       help="the class list (columns id, name, email, section; a Canvas "
+                            "gradebook export works): students missing from PATH are graded "
+                            "'not submitted', submissions not on it are reported")
 
 
 # ---------------------------------------------------------------- report
@@ -407,6 +461,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "unchanged files, exercises and grader")
     grade.add_argument("--gradebook", metavar="FILE", default=None,
                        help="the gradebook (default: gradebook.sqlite in the --out folder)")
+    _add_platform_options(grade)
     grade.set_defaults(func=cmd_grade)
 
     report = commands.add_parser(

@@ -2,7 +2,11 @@
 
 - `<student>/results.json`: Gradescope's autograder format, one entry per hidden test,
   so a course on Gradescope (or any platform reading that format) takes grades as they are.
-- `grades.csv`: one row per student, one column per exercise, for a spreadsheet or an LMS.
+- `grades.csv`: one row per student (with the platform's id, name, email and section), one
+  column per exercise, for a spreadsheet.
+- `canvas.csv`: Canvas's gradebook import (Student, ID, SIS User ID, SIS Login ID, Section,
+  then the assignment's column), and `moodle.csv`: Moodle's assignment grading worksheet
+  (Identifier "Participant N", Full name, Email address, Status, Grade, Maximum Grade, ...).
 - `class.json`: every SubmissionResult of the run, losslessly, for re-rendering and tools.
 """
 from __future__ import annotations
@@ -16,7 +20,8 @@ from typing import Any, Iterable, Sequence
 
 import grader
 from grader.model import ExerciseResult, SubmissionResult
-from grader.report.text import number, outcome_text, verdict_words
+from grader.roster import Person
+from grader.report.text import file_notes, number, outcome_text, verdict_words
 
 
 def student_dir(student: str) -> str:
@@ -41,10 +46,11 @@ def gradescope(result: SubmissionResult) -> dict[str, Any]:
         tests.extend(_gradescope_tests(ex, n))
     summary = "; ".join(
         f"{ex.exercise} {number(ex.points)}/{number(ex.max_points)}" for ex in result.exercises)
+    notes = "".join(f"\n{ex.exercise}: {note}" for ex in result.exercises for note in file_notes(ex))
     return {
         "score": round(result.points, 4),
         "execution_time": round(sum(ex.duration for ex in result.exercises), 2),
-        "output": f"{number(result.points)}/{number(result.max_points)} points. {summary}",
+        "output": f"{number(result.points)}/{number(result.max_points)} points. {summary}{notes}",
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,
@@ -83,19 +89,97 @@ def write_results_json(result: SubmissionResult, out: Path) -> Path:
     return path
 
 
-def write_grades_csv(results: Sequence[SubmissionResult], out: Path) -> Path:
+def write_grades_csv(results: Sequence[SubmissionResult], out: Path,
+                     people: dict[str, Person] | None = None) -> Path:
+    """One row per student: the gradebook's name, who the platform or roster says they are,
+    the points of each exercise, the total."""
     ids = exercise_ids(results)
     path = out / "grades.csv"
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["student", *ids, "total"])
+        writer.writerow(["student", "id", "name", "email", "section", *ids, "total"])
         for result in results:
+            who = person_of(result.student, people)
             cells = []
             for ex_id in ids:
                 ex = result.exercise(ex_id)
                 cells.append(_csv_points(ex.points) if ex else "")
-            writer.writerow([result.student, *cells, _csv_points(result.points)])
+            writer.writerow(_csv_safe([result.student, who.id, who.name, who.email, who.section,
+                                       *cells, _csv_points(result.points)]))
     return path
+
+
+def person_of(student: str, people: dict[str, Person] | None) -> Person:
+    """Who STUDENT is; a student no layout or roster described is known by the folder name."""
+    return (people or {}).get(student) or Person(student)
+
+
+# The column a platform import fills, unless the instructor names their assignment.
+DEFAULT_ASSIGNMENT = "Concurrency exercises"
+
+
+def write_canvas_csv(results: Sequence[SubmissionResult], out: Path,
+                     people: dict[str, Person] | None = None,
+                     assignment: str = DEFAULT_ASSIGNMENT) -> Path:
+    """Canvas's gradebook import: the header of Canvas's own gradebook export, a "Points
+    Possible" row, one row per student. Canvas matches students on ID (the Canvas user id
+    a Canvas download or a Canvas gradebook export used as roster gives) or SIS Login ID,
+    and the assignment on the column's title."""
+    path = out / "canvas.csv"
+    top = max((r.max_points for r in results), default=0.0)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", assignment])
+        writer.writerow(["Points Possible", "", "", "", "", _csv_points(top)])
+        for result in results:
+            who = person_of(result.student, people)
+            writer.writerow(_csv_safe([who.name or result.student, who.id, "", who.email,
+                                       who.section, _csv_points(result.points)]))
+    return path
+
+
+def write_moodle_csv(results: Sequence[SubmissionResult], out: Path,
+                     people: dict[str, Person] | None = None) -> Path:
+    """Moodle's assignment grading worksheet ("Upload grading worksheet"): Moodle matches
+    rows on Identifier, "Participant N", N being the number in the download's folder names."""
+    path = out / "moodle.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["Identifier", "Full name", "Email address", "Status", "Grade",
+                         "Maximum Grade", "Grade can be changed", "Last modified (submission)",
+                         "Last modified (grade)", "Feedback comments"])
+        for result in results:
+            who = person_of(result.student, people)
+            ident = f"Participant {who.id}" if who.platform == "moodle" else who.id
+            submitted = any(ex.status != "not_submitted" for ex in result.exercises)
+            feedback = "; ".join(f"{ex.exercise} {number(ex.points)}/{number(ex.max_points)}"
+                                 for ex in result.exercises)
+            writer.writerow(_csv_safe([
+                ident, who.name or result.student, who.email,
+                "Submitted for grading" if submitted else "No submission",
+                _csv_points(result.points), _csv_points(result.max_points), "Yes",
+                who.submitted_at, "", feedback]))
+    return path
+
+
+def _csv_safe(cells: Sequence[str]) -> list[str]:
+    """Cells a spreadsheet will not run as a formula: a name from a platform export is
+    the student's own text. Numbers pass unchanged."""
+    safe = []
+    for cell in cells:
+        text = str(cell)
+        if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _is_number_text(text):
+            text = "'" + text
+        safe.append(text)
+    return safe
+
+
+def _is_number_text(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _csv_points(points: float) -> str:

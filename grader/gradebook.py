@@ -32,6 +32,7 @@ from types import TracebackType
 from typing import Any, Iterator
 
 from grader.model import ExerciseResult, SubmissionResult
+from grader.roster import Person
 
 FILENAME = "gradebook.sqlite"
 SCHEMA_VERSION = 1
@@ -64,6 +65,11 @@ CREATE TABLE IF NOT EXISTS results (
     stored          REAL NOT NULL,      -- unix time
     result          TEXT NOT NULL,      -- the ExerciseResult as JSON
     PRIMARY KEY (student, exercise)
+);
+-- Who each student is on the platform or the roster (grader/roster.py), for the exports.
+CREATE TABLE IF NOT EXISTS people (
+    student     TEXT PRIMARY KEY,
+    person      TEXT NOT NULL       -- JSON: a roster.Person
 );
 """
 
@@ -215,6 +221,18 @@ class Gradebook:
     def _rows(self) -> Iterator[tuple[str, str]]:
         yield from self._db.execute(
             "SELECT student, result FROM results ORDER BY student, exercise")
+
+    def store_people(self, people: dict[str, Person]) -> None:
+        """Record (or update) who each student is: what the latest run's layout and roster said."""
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.executemany("INSERT OR REPLACE INTO people (student, person) VALUES (?, ?)",
+                                 [(s, json.dumps(p.to_dict())) for s, p in people.items()])
+
+    def people(self) -> dict[str, Person]:
+        """Student -> who they are, for every student a run described."""
+        return {student: Person.from_dict(json.loads(text)) for student, text in
+                self._db.execute("SELECT student, person FROM people ORDER BY student")}
 
     def durations(self) -> dict[str, float]:
         """Exercise id -> median seconds a grading of it took, over the results stored:

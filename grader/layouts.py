@@ -111,7 +111,7 @@ def _zipped_repositories(archive: Path, folders: set[str]) -> bool:
 
 # ---------------------------------------------------------------- the readers
 
-def _key(name: str, ident: str) -> str:
+def student_key(name: str, ident: str) -> str:
     """The gradebook's name for a student: readable, and unique since the id is in it."""
     name = " ".join(name.split())
     return f"{name} ({ident})" if name and name != ident else ident
@@ -142,7 +142,7 @@ def _canvas(root: Path, known: "_Known") -> "list[Submission]":
             else:
                 shutil.copyfile(path, folder / name)
         person = Person(ident, name=entry["name"], platform="canvas", late=entry["late"])
-        found.append(_with(_submission(_key(entry["name"], ident), folder, known), person))
+        found.append(_with(_submission(student_key(entry["name"], ident), folder, known), person))
     return found
 
 
@@ -168,7 +168,7 @@ def _moodle(root: Path, known: "_Known") -> "list[Submission]":
             if zipfile.is_zipfile(upload):
                 _extract(upload, folder / upload.stem, depth=1)
         person = Person(ident, name=entry["name"], platform="moodle")
-        found.append(_with(_submission(_key(entry["name"], ident), folder, known), person))
+        found.append(_with(_submission(student_key(entry["name"], ident), folder, known), person))
     return found
 
 
@@ -189,7 +189,7 @@ def _gradescope(root: Path, known: "_Known") -> "list[Submission]":
             sid = str(submitter.get(":sid") or submitter.get("sid") or "")
             ident = sid or email or str(folder_name)
             person = Person(ident, name=name, email=email, platform="gradescope", submitted_at=when)
-            found.append(_with(_submission(_key(name, ident), _unwrap(folder, known), known), person))
+            found.append(_with(_submission(student_key(name, ident), _unwrap(folder, known), known), person))
     if not found:
         raise SubmissionError(f"{root / GRADESCOPE_METADATA}: names no submission folder found beside it")
     return found

@@ -109,8 +109,9 @@ def match(found: Sequence[tuple[str, Person | None]], roster: Iterable[Person]) 
     for student, person in found:
         person = person or Person(id=student)
         hit = None
+        # A folder may be named by the id, the email or the name the roster has.
         for field_name, value in (("id", person.id), ("id", student), ("email", person.email),
-                                  ("name", person.name), ("name", student)):
+                                  ("email", student), ("name", person.name), ("name", student)):
             hit = by[field_name].get(value.strip().lower()) if value else None
             if hit is not None and hit.id not in claimed:
                 break

@@ -13,7 +13,7 @@ from rich.text import Text
 
 from grader.exports import exercise_ids, failure_words
 from grader.model import ExerciseResult, SubmissionResult
-from grader.report.text import number
+from grader.report.text import file_notes, number
 
 
 def _cell(ex: ExerciseResult | None) -> str:
@@ -72,6 +72,12 @@ def rich_table(results: Sequence[SubmissionResult]) -> Table:
     return table
 
 
+def notes(results: Sequence[SubmissionResult]) -> list[str]:
+    """One line per file graded under another name or found instead of a missing one."""
+    return [f"{r.student} · {ex.exercise}: {note}"
+            for r in results for ex in r.exercises for note in file_notes(ex)]
+
+
 def print_summary(results: Sequence[SubmissionResult], console: Console | None = None,
                   stream: TextIO | None = None) -> None:
     console = console or Console(file=stream)
@@ -79,3 +85,8 @@ def print_summary(results: Sequence[SubmissionResult], console: Console | None =
         console.print(rich_table(results))
     else:
         print(plain(results), file=console.file)
+    said = notes(results)
+    if said:
+        print("\nFile names:", file=console.file)
+        for line in said:
+            print(f"  {line}", file=console.file)

@@ -33,6 +33,16 @@ def verdict_words(verdict: str) -> str:
     return VERDICTS.get(verdict, verdict.replace("_", " "))
 
 
+def file_notes(result: ExerciseResult) -> list[str]:
+    """What the grader did about file names: a file graded under another name, or what
+    was found where a file not submitted was expected."""
+    notes = [f"graded {found} as {expected}" for expected, found in result.renamed.items()]
+    if result.status == "not_submitted" and result.found_instead:
+        notes.append(f"{', '.join(n for n in result.found_instead)} found instead of "
+                     f"the expected file, which is not submitted")
+    return notes
+
+
 def trace_steps(trace: Any) -> list[dict[str, Any]] | None:
     """The steps of an interleaving, or None when the trace is a preformatted string."""
     if isinstance(trace, list) and all(isinstance(s, dict) for s in trace):
