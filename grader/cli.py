@@ -213,6 +213,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
             return annotate(result, job.submission, job.exercise)
 
         weights = batch.expected_seconds(work.todo, book.durations(), jobs)
+        fresh: list[ExerciseResult] = []  # graded in this run: what tells a broken setup
         with _progress(weights) as step:
             def store(done: batch.Done) -> None:
                 result = done.result
@@ -227,6 +228,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
                                      exc).exercises[0]
                 # Committed as soon as graded: an interrupted run keeps what it finished.
                 book.store(result, done.job.key)
+                fresh.append(result)
                 step(done.job.name)
                 sys.stderr.flush()
 
@@ -244,6 +246,14 @@ def cmd_grade(args: argparse.Namespace) -> int:
         book.finish_run(machine())
         everyone = publish(book, out)
 
+    from grader.health import setup_failure
+    broken = setup_failure([SubmissionResult("this run", tuple(fresh))], exercises)
+    if broken is not None:
+        # Zeros for everyone would be the setup's fault: say so, and fail the command.
+        # The results are stored as not final, so the next run grades them again.
+        print(f"grader: error: the setup is broken, not the submissions: {broken}",
+              file=sys.stderr)
+        return 1
     graded = {s.student for s in submissions}
     print_summary([r for r in everyone if r.student in graded])
     s = "s" if len(submissions) != 1 else ""
@@ -296,6 +306,44 @@ def _add_platform_options(grade: argparse.ArgumentParser) -> None:
                        help="the class list (columns id, name, email, section; a Canvas "
                             "gradebook export works): students missing from PATH are graded "
                             "'not submitted', submissions not on it are reported")
+
+
+def cmd_gradescope(args: argparse.Namespace) -> int:
+    from grader.gradescope import AutograderError, build_autograder, parse_visibility
+
+    catalog = _catalog(args)  # strict: an autograder with a broken exercise helps nobody
+    exercises = _selected(catalog, args.exercise)
+    try:
+        visibility = parse_visibility(args.visibility, [e.id for e in exercises])
+        path = build_autograder(catalog, exercises, Path(args.out), visibility)
+    except AutograderError as exc:
+        raise UsageError(str(exc)) from None
+    deferred = sorted(f"{i} ({v})" for i, v in visibility.items() if v != "visible")
+    print(f"Gradescope autograder for {len(exercises)} exercise"
+          f"{'s' if len(exercises) != 1 else ''} ({', '.join(e.id for e in exercises)}): "
+          f"{_shown(path)}; no solution in it. Upload it as the assignment's autograder.")
+    if deferred:
+        print(f"Test names and messages wait for: {', '.join(deferred)}")
+    return 0
+
+
+def _add_platform_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]",
+                           common: argparse.ArgumentParser) -> None:
+    from grader.gradescope import VISIBILITIES
+    gradescope = commands.add_parser(
+        "gradescope", parents=[common], help="build the autograder zip Gradescope runs",
+        description="Write the zip to upload as a Gradescope programming assignment's "
+                    "autograder: setup.sh, run_autograder, the grader, and the exercises with "
+                    "their hidden tests (never a solution). run_autograder grades "
+                    "/autograder/submission and writes /autograder/results/results.json.")
+    gradescope.add_argument("out", metavar="OUT.zip")
+    gradescope.add_argument("--exercise", metavar="ID", action="append",
+                            help="only this exercise (repeat for several; default: all)")
+    gradescope.add_argument("--visibility", metavar="[ID=]WHEN", action="append",
+                            help=f"when students see the hidden tests' names and messages, for "
+                                 f"every exercise or for ID: {', '.join(VISIBILITIES)} "
+                                 f"(default: visible; the score is always shown)")
+    gradescope.set_defaults(func=cmd_gradescope)
 
 
 # ---------------------------------------------------------------- report
@@ -490,6 +538,7 @@ def build_parser() -> argparse.ArgumentParser:
         "check", parents=[common], help="validate the exercise catalogue and list it")
     check.set_defaults(func=cmd_check)
     _add_student_commands(commands, common)
+    _add_platform_commands(commands, common)
     return parser
 
 
