@@ -407,7 +407,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     total = sum(e.max_points for e in catalog.exercises)
     print(f"{len(rows)} exercise{'s' if len(rows) != 1 else ''}, {number(total)} points in all, "
           f"from {_shown(catalog.root)}")
-    return 0
+    from grader import lint
+    found = [p for e in catalog.exercises for p in lint.problems(e)]
+    for warning in (w for e in catalog.exercises for w in lint.warnings(e)):
+        print(f"grader: warning: {warning}", file=sys.stderr)
+    for problem in found:
+        print(f"grader: error: {problem}", file=sys.stderr)
+    return 1 if found else 0
 
 
 # ---------------------------------------------------------------- the students' side

@@ -58,6 +58,9 @@ def discover(path: Path, catalog: Catalog, layout: str | None = None) -> list[Su
         # One student file on its own (`grader replay alice/counter.py ...`).
         return [Submission(path.parent.name, {path.name: path}, path.parent)]
     if path.is_file():
+        if not zipfile.is_zipfile(path) and _looks_zipped(path):
+            raise SubmissionError(f"{given}: a damaged zip (its table of contents is missing or "
+                                  f"cut short: an interrupted download?); download it again")
         if not zipfile.is_zipfile(path):
             raise SubmissionError(
                 f"{given}: not a folder or a .zip; expected a student's folder, a class folder or a .zip of either")
@@ -82,6 +85,16 @@ def discover(path: Path, catalog: Catalog, layout: str | None = None) -> list[Su
     if duplicates:
         raise SubmissionError(f"{given}: two submissions are both named '{duplicates[0]}' (a folder and a .zip?)")
     return sorted(submissions, key=lambda s: s.student)
+
+
+def _looks_zipped(path: Path) -> bool:
+    """Named .zip, or starting as a zip does: a file zipfile cannot open is then damaged."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4)
+    except OSError:
+        return False
+    return path.suffix.lower() == ".zip" or head == b"PK\x03\x04"
 
 
 class _Known:
@@ -206,7 +219,9 @@ def _extract(archive: Path, dest: Path, depth: int) -> Path:
                             raise SubmissionError(f"{archive.name}: expands to more than "
                                                   f"{MAX_EXTRACTED_BYTES // 2**20} MB; refusing to unpack it")
                         out.write(chunk)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError) as exc:
+    except zipfile.BadZipFile as exc:
+        raise SubmissionError(f"{archive.name}: a damaged zip: {exc}; download it again") from None
+    except (zipfile.LargeZipFile, NotImplementedError, RuntimeError) as exc:
         # RuntimeError: an encrypted entry; NotImplementedError: an unknown compression.
         raise SubmissionError(f"{archive.name}: cannot unpack this zip: {exc}") from None
     except OSError as exc:

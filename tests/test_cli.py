@@ -28,6 +28,8 @@ def make_catalog(root: Path, yaml_text: str | None = None) -> Path:
     folder = root / "exercises" / "race_counter"
     (folder / "hidden").mkdir(parents=True)
     (folder / "counter.py").write_text("class Counter: ...\n")
+    (folder / "hidden" / "test_counter.py").write_text(
+        "def test_no_lost_updates(): ...\ndef test_lock_is_shared(): ...\n")
     (folder / "exercise.yaml").write_text(yaml_text or (
         "id: race_counter\ntitle: Fix the race\ntopics: [race conditions, mutex]\n"
         "files: [counter.py]\ntests:\n"

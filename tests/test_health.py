@@ -62,3 +62,37 @@ def test_the_stub_is_the_control(fixture_catalog) -> None:
     ran = SubmissionResult("cy", (ExerciseResult("basic", "Add", 2, 2, (
         TestOutcome("test_add", "adds", 2, 2, "passed"),)),))
     assert setup_failure([*results, ran], [basic], stub_stops) is None
+
+
+def test_check_reports_a_declared_test_the_hidden_tests_do_not_define(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    code = cli.main(["check", "--exercises", str(FIXTURES / "exercises")])
+    _, err = capsys.readouterr()
+    assert code == 1
+    errors = [line for line in err.splitlines() if line.startswith("grader: error:")]
+    assert len(errors) == 1 and "basic: exercise.yaml declares test_undefined" in errors[0]
+    assert "test_extra is not in exercise.yaml" in err  # the other way round: a warning
+
+
+def test_the_course_catalogue_checks_clean(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["check"]) == 0
+    assert "grader: error" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("damage", ["truncated", "bad_crc"])
+def test_a_damaged_zip_is_called_damaged(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                         damage: str) -> None:
+    import zipfile
+    archive = tmp_path / "class.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr("alice/basic.py", "def add(a, b):\n    return a + b\n" * 50)
+    data = bytearray(archive.read_bytes())
+    if damage == "truncated":
+        data = data[: len(data) // 2]
+    else:
+        data[60] ^= 0xFF  # a byte of the stored file: its CRC no longer matches
+    archive.write_bytes(bytes(data))
+    code = cli.main(["grade", str(archive), "--exercises", str(FIXTURES / "exercises"),
+                     "--out", str(tmp_path / "out")])
+    _, err = capsys.readouterr()
+    assert code == 2 and err.count("\n") == 1 and "damaged zip" in err

@@ -180,7 +180,7 @@ def test_errors_are_one_clear_line(tmp_path: Path, fixture_catalog: Catalog) -> 
     assert "\n" not in str(caught.value)
     make_zip(tmp_path / "corrupt.zip", {"a": "b"})
     (tmp_path / "corrupt.zip").write_bytes((tmp_path / "corrupt.zip").read_bytes()[:30])
-    with pytest.raises(SubmissionError, match="not a folder or a .zip|cannot unpack"):
+    with pytest.raises(SubmissionError, match="not a folder or a .zip|cannot unpack|damaged zip"):
         discover(tmp_path / "corrupt.zip", fixture_catalog)
 
 
