@@ -76,6 +76,8 @@ def read_roster(path: Path) -> list[Person]:
         if not any(cell.strip() for cell in row):
             continue
         values = {k: (row[c].strip() if c < len(row) else "") for k, c in where.items()}
+        if not values["id"] and row[0].strip().lower() == "points possible":
+            continue  # the second row of a Canvas gradebook export
         if not values["id"]:
             raise RosterError(f"{path}: line {line}: no id")
         if values["id"] in seen:
