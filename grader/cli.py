@@ -327,6 +327,32 @@ def cmd_gradescope(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_override(args: argparse.Namespace) -> int:
+    from grader.gradebook import Gradebook
+    from grader.overrides import OverrideError, clear_override, set_override
+    from grader.report.text import number
+
+    if args.clear == (args.points is not None):
+        raise UsageError("give --points N --why TEXT to set an override, or --clear to remove it")
+    out = Path(args.out)
+    with Gradebook.open(_gradebook_path(args), create=False) as book:
+        try:
+            if args.clear:
+                student = clear_override(book, args.student, args.exercise)
+                said = f"Override cleared: {student} · {args.exercise} is back to the computed score."
+            else:
+                student, computed, top = set_override(book, args.student, args.exercise,
+                                                      args.points, args.why or "")
+                said = (f"Override: {student} · {args.exercise}: {number(args.points)}/{number(top)} "
+                        f"(computed {number(computed)}), because: {args.why.strip()}")
+        except OverrideError as exc:
+            raise UsageError(str(exc)) from None
+        publish(book, out)  # every report and export shows it at once
+    print(said)
+    print(_where_reports_are(out))
+    return 0
+
+
 def _add_platform_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]",
                            common: argparse.ArgumentParser) -> None:
     from grader.gradescope import VISIBILITIES
@@ -344,6 +370,24 @@ def _add_platform_commands(commands: "argparse._SubParsersAction[argparse.Argume
                                  f"every exercise or for ID: {', '.join(VISIBILITIES)} "
                                  f"(default: visible; the score is always shown)")
     gradescope.set_defaults(func=cmd_gradescope)
+
+    override = commands.add_parser(
+        "override", help="set the points of one student on one exercise, with the reason",
+        description="Set an instructor's points for STUDENT (the name in the reports, or the "
+                    "platform id or email) on EXERCISE. Stored in the gradebook beside the "
+                    "computed score, shown in every report and export, kept through regrades "
+                    "until --clear. The reports are rebuilt at once.")
+    override.add_argument("student", metavar="STUDENT")
+    override.add_argument("exercise", metavar="EXERCISE")
+    override.add_argument("--points", type=float, metavar="N")
+    override.add_argument("--why", metavar="TEXT", help="the reason, shown to the student")
+    override.add_argument("--clear", action="store_true", help="remove the override")
+    override.add_argument("--out", metavar="DIR", default=str(DEFAULT_OUT),
+                          help="where reports go (default: reports/)")
+    override.add_argument("--gradebook", metavar="FILE", default=None,
+                          help="the gradebook (default: gradebook.sqlite in the --out folder)")
+    override.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    override.set_defaults(func=cmd_override)
 
 
 # ---------------------------------------------------------------- report

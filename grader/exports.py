@@ -21,7 +21,7 @@ from typing import Any, Iterable, Sequence
 import grader
 from grader.model import ExerciseResult, SubmissionResult
 from grader.roster import Person
-from grader.report.text import file_notes, number, outcome_text, verdict_words
+from grader.report.text import number, outcome_text, result_notes, verdict_words
 
 
 def student_dir(student: str) -> str:
@@ -46,7 +46,7 @@ def gradescope(result: SubmissionResult) -> dict[str, Any]:
         tests.extend(_gradescope_tests(ex, n))
     summary = "; ".join(
         f"{ex.exercise} {number(ex.points)}/{number(ex.max_points)}" for ex in result.exercises)
-    notes = "".join(f"\n{ex.exercise}: {note}" for ex in result.exercises for note in file_notes(ex))
+    notes = "".join(f"\n{ex.exercise}: {note}" for ex in result.exercises for note in result_notes(ex))
     return {
         "score": round(result.points, 4),
         "execution_time": round(sum(ex.duration for ex in result.exercises), 2),
@@ -97,15 +97,18 @@ def write_grades_csv(results: Sequence[SubmissionResult], out: Path,
     path = out / "grades.csv"
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["student", "id", "name", "email", "section", *ids, "total"])
+        writer.writerow(["student", "id", "name", "email", "section", *ids, "total", "overridden"])
         for result in results:
             who = person_of(result.student, people)
             cells = []
             for ex_id in ids:
                 ex = result.exercise(ex_id)
                 cells.append(_csv_points(ex.points) if ex else "")
+            # Which scores are the instructor's, with the grader's own beside them.
+            overridden = "; ".join(f"{ex.exercise} (computed {_csv_points(ex.computed_points)})"
+                                   for ex in result.exercises if ex.computed_points is not None)
             writer.writerow(_csv_safe([result.student, who.id, who.name, who.email, who.section,
-                                       *cells, _csv_points(result.points)]))
+                                       *cells, _csv_points(result.points), overridden]))
     return path
 
 

@@ -22,6 +22,7 @@ reports show them, and regraded on the next run (`lookup` does not return them).
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 import statistics
@@ -64,6 +65,16 @@ CREATE TABLE IF NOT EXISTS results (
     run_id          INTEGER REFERENCES runs(id),
     stored          REAL NOT NULL,      -- unix time
     result          TEXT NOT NULL,      -- the ExerciseResult as JSON
+    PRIMARY KEY (student, exercise)
+);
+-- Instructor overrides (grader/overrides.py): kept apart from results, which a regrade
+-- replaces, so an override outlives every regrade until it is cleared.
+CREATE TABLE IF NOT EXISTS overrides (
+    student     TEXT NOT NULL,
+    exercise    TEXT NOT NULL,
+    points      REAL NOT NULL,
+    why         TEXT NOT NULL,
+    stored      REAL NOT NULL,      -- unix time
     PRIMARY KEY (student, exercise)
 );
 -- Who each student is on the platform or the roster (grader/roster.py), for the exports.
@@ -213,10 +224,30 @@ class Gradebook:
         which is also the catalogue's order (it lists exercise folders sorted)."""
         wanted = None if students is None else set(students)
         grouped: dict[str, list[ExerciseResult]] = {}
+        overrides = self.overrides()
         for student, text in self._rows():
             if wanted is None or student in wanted:
-                grouped.setdefault(student, []).append(ExerciseResult.from_dict(json.loads(text)))
+                result = ExerciseResult.from_dict(json.loads(text))
+                said = overrides.get((student, result.exercise))
+                if said is not None:  # the instructor's points, the computed ones beside them
+                    result = dataclasses.replace(result, points=said[0], override_why=said[1],
+                                                 computed_points=result.points)
+                grouped.setdefault(student, []).append(result)
         return [SubmissionResult(s, tuple(exs)) for s, exs in grouped.items()]
+
+    def set_override(self, student: str, exercise: str, points: float, why: str) -> None:
+        self._db.execute("INSERT OR REPLACE INTO overrides VALUES (?, ?, ?, ?, ?)",
+                         (student, exercise, float(points), why, time.time()))
+
+    def clear_override(self, student: str, exercise: str) -> bool:
+        cur = self._db.execute("DELETE FROM overrides WHERE student = ? AND exercise = ?",
+                               (student, exercise))
+        return cur.rowcount > 0
+
+    def overrides(self) -> dict[tuple[str, str], tuple[float, str]]:
+        """(student, exercise) -> (points, why), for every override in force."""
+        return {(s, e): (p, w) for s, e, p, w in self._db.execute(
+            "SELECT student, exercise, points, why FROM overrides")}
 
     def _rows(self) -> Iterator[tuple[str, str]]:
         yield from self._db.execute(

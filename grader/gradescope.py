@@ -245,11 +245,11 @@ _WHEN = {"hidden": "are kept by your instructor",
 def student_text(result: SubmissionResult, visibility: dict[str, str], where: dict[str, Any]) -> str:
     """The student's report as plain text: each exercise's points and file notes; the tests'
     names and messages only where they are visible now."""
-    from grader.report.text import exercise_line, file_notes, number, outcome_text
+    from grader.report.text import exercise_line, number, outcome_text, result_notes
     lines = [f"{number(result.points)}/{number(result.max_points)} points", ""]
     for ex in result.exercises:
         lines.append(exercise_line(ex))
-        lines += [f"  note: {n}" for n in file_notes(ex)]
+        lines += [f"  note: {n}" for n in result_notes(ex)]
         vis = visibility.get(ex.exercise, "visible")
         if vis != "visible":
             lines.append(f"  the hidden tests' names and messages {_WHEN[vis]}")

@@ -78,6 +78,14 @@ class ExerciseResult:
     # and, when not submitted, the files seen where it was expected.
     renamed: dict[str, str] = field(default_factory=dict)
     found_instead: tuple[str, ...] = ()
+    # An instructor's override (grader/overrides.py): `points` is then the instructor's, and
+    # the grader's own score is kept here, with the reason given.
+    computed_points: float | None = None
+    override_why: str = ""
+
+    @property
+    def overridden(self) -> bool:
+        return self.computed_points is not None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -13,15 +13,15 @@ from rich.text import Text
 
 from grader.exports import exercise_ids, failure_words
 from grader.model import ExerciseResult, SubmissionResult
-from grader.report.text import file_notes, number
+from grader.report.text import number, result_notes
 
 
 def _cell(ex: ExerciseResult | None) -> str:
     if ex is None:
         return "-"
-    if ex.status == "not_submitted":
+    if ex.status == "not_submitted" and not ex.overridden:
         return "missing"
-    return f"{number(ex.points)}/{number(ex.max_points)}"
+    return f"{number(ex.points)}/{number(ex.max_points)}" + ("*" if ex.overridden else "")
 
 
 def _style(ex: ExerciseResult | None) -> str:
@@ -75,7 +75,7 @@ def rich_table(results: Sequence[SubmissionResult]) -> Table:
 def notes(results: Sequence[SubmissionResult]) -> list[str]:
     """One line per file graded under another name or found instead of a missing one."""
     return [f"{r.student} · {ex.exercise}: {note}"
-            for r in results for ex in r.exercises for note in file_notes(ex)]
+            for r in results for ex in r.exercises for note in result_notes(ex)]
 
 
 def print_summary(results: Sequence[SubmissionResult], console: Console | None = None,
@@ -87,6 +87,6 @@ def print_summary(results: Sequence[SubmissionResult], console: Console | None =
         print(plain(results), file=console.file)
     said = notes(results)
     if said:
-        print("\nFile names:", file=console.file)
+        print("\nNotes (* set by the instructor):", file=console.file)
         for line in said:
             print(f"  {line}", file=console.file)

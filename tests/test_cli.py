@@ -172,8 +172,8 @@ def test_grade_writes_every_report_and_survives_a_crash(
     for name in ("grades.csv", "class.json", "index.html"):
         assert (out / name).is_file()
     assert (out / "grades.csv").read_text().splitlines() == [
-        "student,id,name,email,section,race_counter,total", "ann,ann,,,,10,10",
-        "bea,bea,,,,0,0", "bob,bob,,,,4,4", "cy,cy,,,,10,10"]
+        "student,id,name,email,section,race_counter,total,overridden", "ann,ann,,,,10,10,",
+        "bea,bea,,,,0,0,", "bob,bob,,,,4,4,", "cy,cy,,,,10,10,"]
     bea = json.loads((out / "bea" / "results.json").read_text())
     assert bea["score"] == 0 and "sandbox fell over" in bea["tests"][0]["output"]
     # The summary table, in plain text since stdout is not a terminal here.

@@ -26,7 +26,7 @@ import grader
 from grader.exports import exercise_ids, failure_words, student_dir
 from grader.model import SPEEDUP_VERDICT, ExerciseResult, SubmissionResult, TestOutcome
 from grader.report import svg
-from grader.report.text import (KNOWN_KEYS, busy_timeline, file_notes, number, scalar_figures,
+from grader.report.text import (KNOWN_KEYS, busy_timeline, number, result_notes, scalar_figures,
                                 show_value, speedup_series, trace_steps, verdict_words)
 
 HERE = Path(__file__).parent
@@ -81,7 +81,7 @@ def environment() -> Environment:
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["num"] = number
     env.filters["verdict"] = verdict_words
-    env.filters["notes"] = file_notes
+    env.filters["notes"] = result_notes
     env.filters["tone"] = lambda verdict: TONES.get(verdict, "bad")
     env.filters["meter"] = lambda frac: svg.meter(frac)
     env.globals["css"] = Markup((HERE / "style.css").read_text(encoding="utf-8"))
@@ -183,7 +183,7 @@ def _exercise_view(ex: ExerciseResult) -> dict[str, Any]:
         "passed": sum(t.passed for t in ex.tests),
         "tests": _test_views(ex.tests),
         "failures": failure_words(ex),
-        "notes": file_notes(ex),
+        "notes": result_notes(ex),
     }
 
 

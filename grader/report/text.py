@@ -43,6 +43,20 @@ def file_notes(result: ExerciseResult) -> list[str]:
     return notes
 
 
+def override_text(result: ExerciseResult) -> str:
+    """'set to 8 by the instructor (computed: 6): reason', or '' when not overridden."""
+    if result.computed_points is None:
+        return ""
+    return (f"set to {number(result.points)} by the instructor (computed: "
+            f"{number(result.computed_points)}): {result.override_why}")
+
+
+def result_notes(result: ExerciseResult) -> list[str]:
+    """Everything said about an exercise's result besides its tests: file names, override."""
+    said = override_text(result)
+    return [*file_notes(result), *([said] if said else [])]
+
+
 def trace_steps(trace: Any) -> list[dict[str, Any]] | None:
     """The steps of an interleaving, or None when the trace is a preformatted string."""
     if isinstance(trace, list) and all(isinstance(s, dict) for s in trace):
