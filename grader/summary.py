@@ -13,7 +13,7 @@ from rich.text import Text
 
 from grader.exports import exercise_ids, failure_words
 from grader.model import ExerciseResult, SubmissionResult
-from grader.report.text import number, result_notes
+from grader.report.text import number, result_notes, short_names
 
 
 def _cell(ex: ExerciseResult | None) -> str:
@@ -42,21 +42,6 @@ def _why(result: SubmissionResult) -> str:
 WIDTH = 100
 # A student's name is cut to this in the compact table (the reports have it whole).
 COMPACT_NAME = 20
-
-
-def short_names(ids: Sequence[str]) -> dict[str, str]:
-    """Exercise id -> a short column name: its initials (race_counter -> RC), lengthened
-    with letters of its last word where two would be the same (DPh, DPo)."""
-    words = {i: [w for w in i.replace("-", "_").split("_") if w] or [i] for i in ids}
-    short = {i: "".join(w[0] for w in ws).upper() for i, ws in words.items()}
-    extra = 1
-    while len(set(short.values())) < len(short) and extra < 12:
-        taken = [v for v in short.values()]
-        for i, ws in words.items():
-            if taken.count(short[i]) > 1:
-                short[i] = "".join(w[0] for w in ws).upper() + ws[-1][1:1 + extra]
-        extra += 1
-    return short
 
 
 def rows(results: Sequence[SubmissionResult], compact: bool = False

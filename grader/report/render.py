@@ -27,7 +27,8 @@ from grader.exports import exercise_ids, failure_words, student_dir
 from grader.model import SPEEDUP_VERDICT, ExerciseResult, SubmissionResult, TestOutcome
 from grader.report import svg
 from grader.report.text import (KNOWN_KEYS, busy_timeline, number, result_notes, scalar_figures,
-                                show_value, speedup_series, trace_steps, verdict_words)
+                                short_names, show_value, speedup_series, trace_steps,
+                                verdict_words)
 
 HERE = Path(__file__).parent
 
@@ -249,6 +250,10 @@ def speedup_view(results: Sequence[SubmissionResult], ids: Sequence[str]) -> lis
     return views
 
 
+# From this many exercises on, the students table names its columns by initials.
+SHORT_COLUMNS_FROM = 4
+
+
 def class_view(results: Sequence[SubmissionResult]) -> dict[str, Any]:
     ids = exercise_ids(results)
     exercises, tests, kinds = [], [], Counter()
@@ -275,12 +280,20 @@ def class_view(results: Sequence[SubmissionResult]) -> dict[str, Any]:
                           "verdicts": verdicts.most_common()})
         for ex in graded:
             kinds.update(failure_words(ex))
-    tests.sort(key=lambda t: (t["rate"], t["exercise"], t["name"]))
+    # Grouped per exercise (in the catalogue's order), the hardest test first in each.
+    order = {ex_id: n for n, ex_id in enumerate(ids)}
+    tests.sort(key=lambda t: (order[t["exercise"]], t["rate"], t["name"]))
+    titles = {e["id"]: e["title"] for e in exercises}
+    groups = [{"id": ex_id, "title": titles[ex_id],
+               "tests": [t for t in tests if t["exercise"] == ex_id]} for ex_id in ids]
     totals = [r.points for r in results]
     top_total = max((r.max_points for r in results), default=0.0)
     students = sorted(results, key=lambda r: r.student.lower())
     return {
         "ids": ids, "exercises": exercises, "tests": tests,
+        "groups": [g for g in groups if g["tests"]],
+        # Many exercises: the students table's columns get short names, with a legend.
+        "short": short_names(ids) if len(ids) > SHORT_COLUMNS_FROM else {i: i for i in ids},
         "kinds": kinds.most_common(), "kinds_peak": max(kinds.values(), default=1),
         "totals": _stats(totals), "top_total": top_total, "count": len(results),
         "histogram": svg.histogram(totals, top_total, label="distribution of total scores"),

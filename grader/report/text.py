@@ -7,7 +7,7 @@ interleaving, the deadlock cycle and the replay command, not just the message.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Sequence
 
 from grader.model import VERDICTS, ExerciseResult, TestOutcome
 
@@ -27,6 +27,21 @@ def number(value: float) -> str:
     if abs(value) < 0.01:
         return f"{value:.3g}"
     return f"{value:{',' if abs(value) >= 10_000 else ''}.2f}".rstrip("0").rstrip(".")
+
+
+def short_names(ids: Sequence[str]) -> dict[str, str]:
+    """Exercise id -> a short column name: its initials (race_counter -> RC), lengthened
+    with letters of its last word where two would be the same (DPh, DPo)."""
+    words = {i: [w for w in i.replace("-", "_").split("_") if w] or [i] for i in ids}
+    short = {i: "".join(w[0] for w in ws).upper() for i, ws in words.items()}
+    extra = 1
+    while len(set(short.values())) < len(short) and extra < 12:
+        taken = [v for v in short.values()]
+        for i, ws in words.items():
+            if taken.count(short[i]) > 1:
+                short[i] = "".join(w[0] for w in ws).upper() + ws[-1][1:1 + extra]
+        extra += 1
+    return short
 
 
 def verdict_words(verdict: str) -> str:
