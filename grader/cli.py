@@ -244,6 +244,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
                       f"run the same command again to grade the rest", file=sys.stderr)
                 raise
         book.finish_run(machine())
+        _similarity(submissions, exercises, out)
         everyone = publish(book, out)
 
     from grader.health import setup_failure
@@ -294,6 +295,18 @@ def _with_roster(submissions: list["Submission"], roster_path: str | None
               f"handed in nothing (graded \"not submitted\"): "
               f"{', '.join(s.student for s in missing)}", file=sys.stderr)
     return [*submissions, *missing], people
+
+
+def _similarity(submissions: list["Submission"], exercises: Sequence[Exercise], out: Path) -> None:
+    """The similarity report of the exercises graded, for the class page (when the
+    `similarity` extra is installed; said once otherwise)."""
+    from grader import similarity
+    if not similarity.available():
+        print("grader: note: no similarity report (pip install 'concurrency-grader[similarity]' "
+              "adds one to the class page)", file=sys.stderr)
+        return
+    pairs = [p for e in exercises for p in similarity.compare(submissions, e)]
+    similarity.write(out, exercises, pairs)
 
 
 def _add_platform_options(grade: argparse.ArgumentParser) -> None:

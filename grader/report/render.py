@@ -303,10 +303,26 @@ def class_view(results: Sequence[SubmissionResult]) -> dict[str, Any]:
     }
 
 
+def similarity_view(data: dict[str, Any], ids: Sequence[str]) -> dict[str, Any] | None:
+    """The similarity report (grader/similarity.py) per exercise, or None when none was made."""
+    from grader.similarity import pairs_of
+    if not data:
+        return None
+    pairs = pairs_of(data)
+    compared = [i for i in ids if i in data.get("compared", [])]
+    return {"threshold": data.get("threshold", 0), "tool": data.get("tool", ""),
+            "groups": [{"id": i, "pairs": [p for p in pairs if p.exercise == i]}
+                       for i in compared if any(p.exercise == i for p in pairs)],
+            "unpaired": [i for i in compared if not any(p.exercise == i for p in pairs)]}
+
+
 def render_class(results: Sequence[SubmissionResult], *, generated: datetime | None = None,
-                 where: dict[str, Any] | None = None) -> str:
+                 where: dict[str, Any] | None = None,
+                 similarity: dict[str, Any] | None = None) -> str:
+    view = class_view(results)
     return environment().get_template("index.html").render(
-        **class_view(results), **_page_context(generated, where))
+        **view, similar=similarity_view(similarity or {}, view["ids"]),
+        **_page_context(generated, where))
 
 
 # ---------------------------------------------------------------- files
@@ -324,7 +340,9 @@ def write_student_report(result: SubmissionResult, out: Path, *,
 def write_class_report(results: Sequence[SubmissionResult], out: Path, *,
                        generated: datetime | None = None,
                        where: dict[str, Any] | None = None) -> Path:
+    from grader.similarity import read
     out.mkdir(parents=True, exist_ok=True)
     path = out / "index.html"
-    path.write_text(render_class(results, generated=generated, where=where), encoding="utf-8")
+    path.write_text(render_class(results, generated=generated, where=where,
+                                 similarity=read(out)), encoding="utf-8")
     return path
