@@ -191,6 +191,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
     exercises = _selected(catalog, args.exercise)
     submissions = _discover(_resolve(args.path, catalog), catalog, args.layout)
     submissions, people = _with_roster(submissions, args.roster)
+    from grader import late
+    rules = {e.id: late.policy(e) for e in exercises}  # a malformed policy: one line, exit 2
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs {args.jobs}: give at least 1")
     jobs = args.jobs or batch.default_jobs()
@@ -204,13 +206,24 @@ def cmd_grade(args: argparse.Namespace) -> int:
         book.start_run(jobs, machine())
         book.store_people(people)
 
-        def grade(job: batch.Job) -> ExerciseResult:
+        def adjusted(result: ExerciseResult, job: batch.Job) -> ExerciseResult:
             from grader.layouts import annotate
+            # A file graded under another name, or those seen instead: said in every report;
+            # the late policy from the platform's submission time.
+            result = annotate(result, job.submission, job.exercise)
+            return late.apply(result, getattr(job.submission, "person", None),
+                              rules[job.exercise.id])
+
+        # Taken from the gradebook: the submission time or the policy may have changed.
+        for job, result in work.cached:
+            now = adjusted(result, job)
+            if now != result:
+                book.store(now, job.key)
+
+        def grade(job: batch.Job) -> ExerciseResult:
             # grade_submission of one exercise is grade_exercise, through the runner's
             # per-submission entry point (the seam tests replace).
-            result = runner.grade_submission(job.submission, [job.exercise]).exercises[0]
-            # A file graded under another name, or those seen instead: said in every report.
-            return annotate(result, job.submission, job.exercise)
+            return adjusted(runner.grade_submission(job.submission, [job.exercise]).exercises[0], job)
 
         weights = batch.expected_seconds(work.todo, book.durations(), jobs)
         fresh: list[ExerciseResult] = []  # graded in this run: what tells a broken setup

@@ -28,9 +28,17 @@ def defined_tests(exercise: Exercise) -> set[str]:
 
 
 def problems(exercise: Exercise) -> list[str]:
-    """One line per declared test no hidden file defines: each would cost every student."""
+    """One line per declared test no hidden file defines (each would cost every student),
+    and a malformed late policy."""
+    from grader.catalog import CatalogError
+    from grader.late import policy
+    try:
+        policy(exercise)
+        malformed = []
+    except CatalogError as exc:
+        malformed = [str(exc)]
     defined = defined_tests(exercise)
-    return [f"{exercise.id}: exercise.yaml declares {t.name} ({t.points:g} points) but no file "
+    return malformed + [f"{exercise.id}: exercise.yaml declares {t.name} ({t.points:g} points) but no file "
             f"in {exercise.hidden_dir.name}/ defines it: every student would lose those points "
             f"as 'not judged'" for t in exercise.tests if t.name not in defined]
 

@@ -82,6 +82,11 @@ class ExerciseResult:
     # the grader's own score is kept here, with the reason given.
     computed_points: float | None = None
     override_why: str = ""
+    # The exercise's late policy (grader/late.py), applied from the platform's time:
+    # `points` is then after the penalty.
+    late_days: int = 0
+    late_penalty: float = 0.0  # points taken
+    late_unknown: str = ""  # why no penalty could be worked out, when it may be due
 
     @property
     def overridden(self) -> bool:

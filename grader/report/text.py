@@ -66,10 +66,20 @@ def override_text(result: ExerciseResult) -> str:
             f"{number(result.computed_points)}): {result.override_why}")
 
 
+def late_text(result: ExerciseResult) -> str:
+    """'submitted 2 days late: 1.6 points taken (of 8)', or why it could not be said."""
+    if result.late_days:
+        before = result.points + result.late_penalty
+        return (f"submitted {result.late_days} day{'s' if result.late_days != 1 else ''} late: "
+                f"{number(result.late_penalty)} points taken (of {number(before)} earned)")
+    return f"late policy not applied: {result.late_unknown}" if result.late_unknown else ""
+
+
 def result_notes(result: ExerciseResult) -> list[str]:
-    """Everything said about an exercise's result besides its tests: file names, override."""
-    said = override_text(result)
-    return [*file_notes(result), *([said] if said else [])]
+    """Everything said about an exercise's result besides its tests: file names, lateness,
+    an override."""
+    said = [late_text(result), override_text(result)]
+    return [*file_notes(result), *(s for s in said if s)]
 
 
 def trace_steps(trace: Any) -> list[dict[str, Any]] | None:
