@@ -25,11 +25,9 @@ then shows "the autograder failed" to staff, instead of a zero for the student.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import hashlib
 import json
 import os
-import shutil
 import stat
 import sys
 import time
@@ -39,7 +37,7 @@ from typing import Any, Sequence
 
 import grader
 from grader.catalog import Catalog, Exercise
-from grader.model import ExerciseResult, SubmissionResult
+from grader.model import SubmissionResult
 
 PACKAGE = Path(__file__).resolve().parent
 ROOT_VARIABLE = "GRADER_AUTOGRADER_ROOT"

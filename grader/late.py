@@ -7,9 +7,10 @@ exercise.yaml may say:
       penalty_per_day: 10              # percent of the points earned, per day or part of one
       max_penalty: 50                  # percent, at most (default 100)
 
-The submission time comes from the platform's layout (Gradescope's metadata, the last
-commit of a GitHub Classroom repository). Where the platform gives none, no penalty is
-taken and the report says so when the platform marked the submission late (Canvas). The
+The submission time comes from the platform's layout: Gradescope's export metadata.
+Where the platform gives none (Canvas and Moodle downloads; GitHub Classroom, whose
+commit dates are the student's to set), no penalty is taken, and the report says so when
+the platform marked the submission late (Canvas). The
 penalty is a field of the result (days late, points taken), shown in every report; the
 grader's points before it stay visible.
 """

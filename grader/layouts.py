@@ -202,7 +202,9 @@ def _github(root: Path, known: "_Known") -> "list[Submission]":
     found = []
     for folder in folders:
         login = folder.name[len(prefix):] or folder.name
-        person = Person(login, name=login, platform="github", submitted_at=_last_commit(folder))
+        # No submission time: a commit's date is the student's to set, and a clone's
+        # reflog says when it was cloned, not pushed.
+        person = Person(login, name=login, platform="github")
         found.append(_with(_submission(login, _unwrap(folder, known), known), person))
     return found
 
@@ -239,20 +241,6 @@ def _assignment_prefix(names: list[str]) -> str:
         return ""
     common = os.path.commonprefix(names)
     return common[:common.rfind("-") + 1] if "-" in common else ""
-
-
-def _last_commit(repository: Path) -> str:
-    """When the repository's HEAD commit was made, read from .git without running git."""
-    head = repository / ".git" / "logs" / "HEAD"
-    try:
-        last = head.read_text(encoding="utf-8", errors="replace").splitlines()[-1]
-    except (OSError, IndexError):
-        return ""
-    # "<old> <new> Name <email> <unix time> <tz>\t<message>"
-    m = re.search(r"> (\d+) ([+-]\d{4})\t", last)
-    if not m:
-        return ""
-    return datetime.fromtimestamp(int(m[1])).astimezone().isoformat(timespec="seconds")
 
 
 class _Lenient(yaml.SafeLoader):

@@ -15,7 +15,7 @@ import pytest
 
 from grader import cli
 from grader.catalog import Catalog
-from grader.submissions import SubmissionError, discover
+from grader.submissions import discover
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GOOD = (FIXTURES / "students" / "basic" / "good" / "basic.py").read_text()
