@@ -122,7 +122,7 @@ def _canvas(root: Path, known: "_Known") -> "list[Submission]":
     students: dict[str, dict[str, Any]] = {}
     for child in _children(root):
         m = CANVAS.match(child.name)
-        if not m or not child.is_file():
+        if not m or not child.is_file() or child.is_symlink():
             continue
         entry = students.setdefault(m["id"], {"name": m["name"], "late": False, "files": {}})
         entry["late"] |= bool(m["late"])
@@ -176,9 +176,12 @@ def _gradescope(root: Path, known: "_Known") -> "list[Submission]":
     from grader.submissions import SubmissionError, _submission, _unwrap
     metadata = _read_metadata(root / GRADESCOPE_METADATA)
     found = []
-    for folder_name, info in sorted(metadata.items()):
-        folder = root / str(folder_name)
-        if not isinstance(info, dict) or not folder.is_dir():
+    for folder_name, info in sorted(metadata.items(), key=lambda kv: str(kv[0])):
+        name = str(folder_name)
+        if Path(name).name != name or name.startswith(".") or not isinstance(info, dict):
+            continue  # the metadata names folders beside it, nothing else
+        folder = root / name
+        if folder.is_symlink() or not folder.is_dir():
             continue
         submitters = info.get(":submitters") or info.get("submitters") or [{}]
         when = _iso(info.get(":created_at") or info.get("created_at"))
