@@ -157,12 +157,12 @@ def publish(book: "Gradebook", out: Path) -> list[SubmissionResult]:
     where = run["machine"] if run else None
     out.mkdir(parents=True, exist_ok=True)
     for result in results:
-        write_results_json(result, out)
+        write_results_json(result, out, people.get(result.student))
         write_student_report(result, out, generated=when, where=where)
     write_grades_csv(results, out, people)
     write_canvas_csv(results, out, people)
     write_moodle_csv(results, out, people)
-    write_class_json(results, out)
+    write_class_json(results, out, people)
     write_class_report(results, out, generated=when, where=where)
     return results
 

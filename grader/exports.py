@@ -81,11 +81,15 @@ def _gradescope_tests(ex: ExerciseResult, n: int) -> list[dict[str, Any]]:
     } for i, t in enumerate(ex.tests, 1)]
 
 
-def write_results_json(result: SubmissionResult, out: Path) -> Path:
+def write_results_json(result: SubmissionResult, out: Path,
+                       person: Person | None = None) -> Path:
     folder = out / student_dir(result.student)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "results.json"
-    path.write_text(json.dumps(gradescope(result), indent=2) + "\n", encoding="utf-8")
+    document = gradescope(result)
+    if person is not None:  # who the platform or roster says this is
+        document["extra_data"]["person"] = person.to_dict()
+    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     return path
 
 
@@ -190,7 +194,8 @@ def _csv_points(points: float) -> str:
     return str(int(points)) if float(points).is_integer() else f"{points:.2f}"
 
 
-def class_document(results: Sequence[SubmissionResult]) -> dict[str, Any]:
+def class_document(results: Sequence[SubmissionResult],
+                   people: dict[str, Person] | None = None) -> dict[str, Any]:
     exercises = []
     for ex_id in exercise_ids(results):
         sample = next(r.exercise(ex_id) for r in results if r.exercise(ex_id))
@@ -200,12 +205,15 @@ def class_document(results: Sequence[SubmissionResult]) -> dict[str, Any]:
         "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "exercises": exercises,
         "submissions": [r.to_dict() for r in results],
+        # student -> who the platform or roster says they are (id, name, email, section...)
+        "people": {r.student: person_of(r.student, people).to_dict() for r in results},
     }
 
 
-def write_class_json(results: Sequence[SubmissionResult], out: Path) -> Path:
+def write_class_json(results: Sequence[SubmissionResult], out: Path,
+                     people: dict[str, Person] | None = None) -> Path:
     path = out / "class.json"
-    path.write_text(json.dumps(class_document(results), indent=1) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(class_document(results, people), indent=1) + "\n", encoding="utf-8")
     return path
 
 

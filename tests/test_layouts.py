@@ -139,6 +139,11 @@ def test_gradescope_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert (alice["id"], alice["name"], alice["email"], alice["basic"]) == (
         "1001", "Alice Ng", "alice@example.edu", "4")
     assert grades["Bo Chen (bo@example.edu)"]["id"] == "bo@example.edu"
+    # Every export carries the id: the per-student results.json and class.json too.
+    results_json = json.loads((tmp_path / "out" / "Alice_Ng_1001" / "results.json").read_text())
+    assert results_json["extra_data"]["person"]["id"] == "1001"
+    people = json.loads((tmp_path / "out" / "class.json").read_text())["people"]
+    assert people["Alice Ng (1001)"]["submitted_at"] == "2026-11-20T10:00:00-08:00"
 
 
 def test_github_classroom_clones(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
