@@ -150,15 +150,21 @@ def publish(book: "Gradebook", out: Path) -> list[SubmissionResult]:
     from grader.exports import (write_canvas_csv, write_class_json, write_grades_csv,
                                 write_moodle_csv, write_results_json)
     from grader.report.render import write_class_report, write_student_report
+    from grader.feedback import VISIBILITIES, released
     results = book.all_results()
     people = book.people()
+    # Per exercise, whether students see the hidden tests' names and messages yet.
+    rules, published = book.meta("feedback", {}), bool(book.meta("published", False))
+    withheld = {ex_id: rule["visibility"] for ex_id, rule in rules.items()
+                if rule.get("visibility") in VISIBILITIES and not released(rule, published)}
+    visibility = {ex_id: rule.get("visibility", "visible") for ex_id, rule in rules.items()}
     run = book.last_run()
     when = datetime.fromtimestamp(run["finished"] or run["started"]).astimezone() if run else None
     where = run["machine"] if run else None
     out.mkdir(parents=True, exist_ok=True)
     for result in results:
-        write_results_json(result, out, people.get(result.student))
-        write_student_report(result, out, generated=when, where=where)
+        write_results_json(result, out, people.get(result.student), visibility)
+        write_student_report(result, out, generated=when, where=where, withheld=withheld)
     write_grades_csv(results, out, people)
     write_canvas_csv(results, out, people)
     write_moodle_csv(results, out, people)
@@ -191,8 +197,9 @@ def cmd_grade(args: argparse.Namespace) -> int:
     exercises = _selected(catalog, args.exercise)
     submissions = _discover(_resolve(args.path, catalog), catalog, args.layout)
     submissions, people = _with_roster(submissions, args.roster)
-    from grader import late
+    from grader import feedback, late
     rules = {e.id: late.policy(e) for e in exercises}  # a malformed policy: one line, exit 2
+    released_when = feedback.policies(exercises)
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs {args.jobs}: give at least 1")
     jobs = args.jobs or batch.default_jobs()
@@ -205,6 +212,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
         work = batch.plan(submissions, exercises, book, force=args.force)
         book.start_run(jobs, machine())
         book.store_people(people)
+        book.set_meta("feedback", {**book.meta("feedback", {}), **released_when})
 
         def adjusted(result: ExerciseResult, job: batch.Job) -> ExerciseResult:
             from grader.layouts import annotate
@@ -340,7 +348,9 @@ def cmd_gradescope(args: argparse.Namespace) -> int:
     catalog = _catalog(args)  # strict: an autograder with a broken exercise helps nobody
     exercises = _selected(catalog, args.exercise)
     try:
-        visibility = parse_visibility(args.visibility, [e.id for e in exercises])
+        from grader.feedback import visibility as chosen
+        defaults = {e.id: chosen(e) for e in exercises}  # exercise.yaml's feedback
+        visibility = parse_visibility(args.visibility, [e.id for e in exercises], defaults)
         path = build_autograder(catalog, exercises, Path(args.out), visibility)
     except AutograderError as exc:
         raise UsageError(str(exc)) from None
@@ -422,6 +432,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     from grader.gradebook import Gradebook
     out = Path(args.out)
     with Gradebook.open(_gradebook_path(args), create=False) as book:
+        if args.published is not None:  # what `feedback: after_published` waits for
+            book.set_meta("published", args.published)
         results = publish(book, out)
     print(f"Rebuilt the reports of {len(results)} student{'s' if len(results) != 1 else ''} "
           f"from {_shown(_gradebook_path(args))}.")
@@ -598,6 +610,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the gradebook (default: gradebook.sqlite in the --out folder)")
     report.add_argument("--debug", action="store_true",
                         help="print tracebacks of internal errors (for grader developers)")
+    report.add_argument("--published", action="store_true", default=None,
+                        help="the grades are published: release the hidden tests' names and "
+                             "messages of exercises with 'feedback: after_published' (kept "
+                             "in the gradebook for later rebuilds)")
+    report.add_argument("--unpublished", dest="published", action="store_false",
+                        help="take that back")
     report.set_defaults(func=cmd_report)
 
     replay = commands.add_parser(

@@ -82,11 +82,16 @@ def _gradescope_tests(ex: ExerciseResult, n: int) -> list[dict[str, Any]]:
 
 
 def write_results_json(result: SubmissionResult, out: Path,
-                       person: Person | None = None) -> Path:
+                       person: Person | None = None,
+                       visibility: dict[str, str] | None = None) -> Path:
+    """<student>/results.json; VISIBILITY gives each exercise's tests their Gradescope
+    visibility (exercise.yaml's feedback)."""
     folder = out / student_dir(result.student)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "results.json"
     document = gradescope(result)
+    for test in document["tests"]:
+        test["visibility"] = (visibility or {}).get(test["tags"][0], "visible")
     if person is not None:  # who the platform or roster says this is
         document["extra_data"]["person"] = person.to_dict()
     path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")

@@ -253,6 +253,14 @@ class Gradebook:
         yield from self._db.execute(
             "SELECT student, result FROM results ORDER BY student, exercise")
 
+    def set_meta(self, name: str, value: Any) -> None:
+        """Record a setting of the class (a JSON value) beside the schema version."""
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (name, json.dumps(value)))
+
+    def meta(self, name: str, default: Any = None) -> Any:
+        row = self._db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
+        return json.loads(row[0]) if row else default
+
     def store_people(self, people: dict[str, Person]) -> None:
         """Record (or update) who each student is: what the latest run's layout and roster said."""
         with self._db:

@@ -83,8 +83,10 @@ class AutograderError(Exception):
     """The autograder cannot be built as asked; one line, for the instructor."""
 
 
-def parse_visibility(values: Sequence[str] | None, ids: Sequence[str]) -> dict[str, str]:
-    """--visibility VIS (every exercise) and --visibility ID=VIS (one) -> exercise -> VIS."""
+def parse_visibility(values: Sequence[str] | None, ids: Sequence[str],
+                     defaults: dict[str, str] | None = None) -> dict[str, str]:
+    """--visibility VIS (every exercise) and --visibility ID=VIS (one) -> exercise -> VIS;
+    an exercise the options do not name keeps DEFAULTS' (exercise.yaml's feedback)."""
     parsed = []
     for value in values or ():
         target, _, vis = value.rpartition("=")
@@ -95,8 +97,9 @@ def parse_visibility(values: Sequence[str] | None, ids: Sequence[str]) -> dict[s
                                   f"this autograder ({', '.join(ids)})")
         parsed.append((target, vis))
     # The default for every exercise first, then the exercises named one by one.
-    default = next((vis for target, vis in reversed(parsed) if not target), "visible")
-    return dict.fromkeys(ids, default) | {target: vis for target, vis in parsed if target}
+    default = next((vis for target, vis in reversed(parsed) if not target), None)
+    base = {i: default or (defaults or {}).get(i, "visible") for i in ids}
+    return base | {target: vis for target, vis in parsed if target}
 
 
 def build_autograder(catalog: Catalog, exercises: Sequence[Exercise], out: Path,
@@ -235,14 +238,10 @@ def results_json(result: SubmissionResult, visibility: dict[str, str], where: di
     return document
 
 
-_WHEN = {"hidden": "are kept by your instructor",
-         "after_due_date": "are shown after the due date",
-         "after_published": "are shown when grades are published"}
-
-
 def student_text(result: SubmissionResult, visibility: dict[str, str], where: dict[str, Any]) -> str:
     """The student's report as plain text: each exercise's points and file notes; the tests'
     names and messages only where they are visible now."""
+    from grader.feedback import WAITS_FOR
     from grader.report.text import exercise_line, number, outcome_text, result_notes
     lines = [f"{number(result.points)}/{number(result.max_points)} points", ""]
     for ex in result.exercises:
@@ -250,7 +249,7 @@ def student_text(result: SubmissionResult, visibility: dict[str, str], where: di
         lines += [f"  note: {n}" for n in result_notes(ex)]
         vis = visibility.get(ex.exercise, "visible")
         if vis != "visible":
-            lines.append(f"  the hidden tests' names and messages {_WHEN[vis]}")
+            lines.append(f"  the hidden tests' names and messages {WAITS_FOR[vis]}")
         else:
             for t in ex.tests:
                 mark = "passed" if t.passed else "FAILED"

@@ -32,11 +32,13 @@ def problems(exercise: Exercise) -> list[str]:
     and a malformed late policy."""
     from grader.catalog import CatalogError
     from grader.late import policy
-    try:
-        policy(exercise)
-        malformed = []
-    except CatalogError as exc:
-        malformed = [str(exc)]
+    from grader.feedback import visibility
+    malformed = []
+    for read in (policy, visibility):
+        try:
+            read(exercise)
+        except CatalogError as exc:
+            malformed.append(str(exc))
     defined = defined_tests(exercise)
     return malformed + [f"{exercise.id}: exercise.yaml declares {t.name} ({t.points:g} points) but no file "
             f"in {exercise.hidden_dir.name}/ defines it: every student would lose those points "

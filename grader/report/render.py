@@ -177,8 +177,11 @@ def _test_views(tests: Sequence[TestOutcome]) -> list[dict[str, Any]]:
     return views
 
 
-def _exercise_view(ex: ExerciseResult) -> dict[str, Any]:
+def _exercise_view(ex: ExerciseResult, withheld: str | None = None) -> dict[str, Any]:
+    from grader.feedback import WAITS_FOR
     return {
+        # Not released yet (exercise.yaml's feedback): the tests' names and messages wait.
+        "withheld": WAITS_FOR.get(withheld or "", None),
         "ex": ex,
         "fraction": ex.points / ex.max_points if ex.max_points else 0.0,
         "passed": sum(t.passed for t in ex.tests),
@@ -189,11 +192,15 @@ def _exercise_view(ex: ExerciseResult) -> dict[str, Any]:
 
 
 def render_student(result: SubmissionResult, *, generated: datetime | None = None,
-                   where: dict[str, Any] | None = None) -> str:
+                   where: dict[str, Any] | None = None,
+                   withheld: dict[str, str] | None = None) -> str:
+    """WITHHELD: exercise id -> its feedback visibility, for exercises whose tests'
+    names and messages students may not see yet."""
+    withheld = withheld or {}
     return environment().get_template("student.html").render(
         r=result,
         fraction=result.points / result.max_points if result.max_points else 0.0,
-        exercises=[_exercise_view(ex) for ex in result.exercises],
+        exercises=[_exercise_view(ex, withheld.get(ex.exercise)) for ex in result.exercises],
         **_page_context(generated, where))
 
 
@@ -329,11 +336,13 @@ def render_class(results: Sequence[SubmissionResult], *, generated: datetime | N
 
 def write_student_report(result: SubmissionResult, out: Path, *,
                          generated: datetime | None = None,
-                         where: dict[str, Any] | None = None) -> Path:
+                         where: dict[str, Any] | None = None,
+                         withheld: dict[str, str] | None = None) -> Path:
     folder = out / student_dir(result.student)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "report.html"
-    path.write_text(render_student(result, generated=generated, where=where), encoding="utf-8")
+    path.write_text(render_student(result, generated=generated, where=where,
+                                   withheld=withheld), encoding="utf-8")
     return path
 
 
