@@ -169,7 +169,7 @@ def publish(book: "Gradebook", out: Path) -> list[SubmissionResult]:
     write_canvas_csv(results, out, people)
     write_moodle_csv(results, out, people)
     write_class_json(results, out, people)
-    write_class_report(results, out, generated=when, where=where)
+    write_class_report(results, out, generated=when, where=where, people=people)
     return results
 
 

@@ -198,6 +198,8 @@ def test_roster(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         "Carol King (s3)": ("s3", "A", "0")}
     carol = results(tmp_path / "out")["Carol King (s3)"]["basic"]
     assert carol["status"] == "not_submitted"
+    page = (tmp_path / "out" / "index.html").read_text()
+    assert "Not on the roster (graded, but no roster line claims them): dave" in page
 
 
 def test_a_roster_without_an_id_column_is_one_line(tmp_path: Path,

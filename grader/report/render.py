@@ -325,10 +325,15 @@ def similarity_view(data: dict[str, Any], ids: Sequence[str]) -> dict[str, Any] 
 
 def render_class(results: Sequence[SubmissionResult], *, generated: datetime | None = None,
                  where: dict[str, Any] | None = None,
-                 similarity: dict[str, Any] | None = None) -> str:
+                 similarity: dict[str, Any] | None = None,
+                 people: dict[str, Any] | None = None) -> str:
+    """PEOPLE: student -> roster.Person, to name the submissions no roster line claims."""
     view = class_view(results)
+    graded = {r.student for r in results}
+    off_roster = sorted(s for s, p in (people or {}).items()
+                        if getattr(p, "on_roster", None) is False and s in graded)
     return environment().get_template("index.html").render(
-        **view, similar=similarity_view(similarity or {}, view["ids"]),
+        **view, similar=similarity_view(similarity or {}, view["ids"]), off_roster=off_roster,
         **_page_context(generated, where))
 
 
@@ -348,10 +353,11 @@ def write_student_report(result: SubmissionResult, out: Path, *,
 
 def write_class_report(results: Sequence[SubmissionResult], out: Path, *,
                        generated: datetime | None = None,
-                       where: dict[str, Any] | None = None) -> Path:
+                       where: dict[str, Any] | None = None,
+                       people: dict[str, Any] | None = None) -> Path:
     from grader.similarity import read
     out.mkdir(parents=True, exist_ok=True)
     path = out / "index.html"
     path.write_text(render_class(results, generated=generated, where=where,
-                                 similarity=read(out)), encoding="utf-8")
+                                 similarity=read(out), people=people), encoding="utf-8")
     return path
