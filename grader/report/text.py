@@ -69,7 +69,9 @@ def override_text(result: ExerciseResult) -> str:
 def late_text(result: ExerciseResult) -> str:
     """'submitted 2 days late: 1.6 points taken (of 8)', or why it could not be said."""
     if result.late_days:
-        before = result.points + result.late_penalty
+        # What the tests earned: before the penalty, and before any override of the total.
+        after = result.computed_points if result.computed_points is not None else result.points
+        before = after + result.late_penalty
         return (f"submitted {result.late_days} day{'s' if result.late_days != 1 else ''} late: "
                 f"{number(result.late_penalty)} points taken (of {number(before)} earned)")
     return f"late policy not applied: {result.late_unknown}" if result.late_unknown else ""
