@@ -310,6 +310,9 @@ def class_view(results: Sequence[SubmissionResult]) -> dict[str, Any]:
     }
 
 
+SIMILAR_SHOWN = 25  # pairs per exercise on the class page
+
+
 def similarity_view(data: dict[str, Any], ids: Sequence[str]) -> dict[str, Any] | None:
     """The similarity report (grader/similarity.py) per exercise, or None when none was made."""
     from grader.similarity import pairs_of
@@ -318,8 +321,10 @@ def similarity_view(data: dict[str, Any], ids: Sequence[str]) -> dict[str, Any] 
     pairs = pairs_of(data)
     compared = [i for i in ids if i in data.get("compared", [])]
     return {"threshold": data.get("threshold", 0), "tool": data.get("tool", ""),
-            "groups": [{"id": i, "pairs": [p for p in pairs if p.exercise == i]}
-                       for i in compared if any(p.exercise == i for p in pairs)],
+            # The most similar first, a page's worth; similarity.json has every pair.
+            "groups": [{"id": i, "count": len(found), "pairs": found[:SIMILAR_SHOWN]}
+                       for i in compared
+                       for found in [[p for p in pairs if p.exercise == i]] if found],
             "unpaired": [i for i in compared if not any(p.exercise == i for p in pairs)]}
 
 
