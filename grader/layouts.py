@@ -44,7 +44,7 @@ LAYOUTS = ("auto", "folder", "canvas", "moodle", "gradescope", "github")
 CANVAS = re.compile(r"^(?P<name>[^_/]+)_(?:(?P<late>late)_)?(?P<id>\d+)_(?P<sub>\d+)_(?P<file>.+)$",
                     re.IGNORECASE)
 RESUBMITTED = re.compile(r"^(?P<stem>.+)-(?P<n>\d+)(?P<ext>\.[A-Za-z0-9]+)$")
-MOODLE = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_(?P<plugin>[a-z]+)_(?P<rest>.*)$")
+MOODLE = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_(?P<plugin>[a-z]+)(?:_(?P<rest>.*))?$")
 GRADESCOPE_METADATA = "submission_metadata.yml"
 # A student file bigger than this is not parsed to look for the stub's definitions.
 MAX_PARSED_BYTES = 1 << 20
@@ -154,7 +154,7 @@ def _moodle(root: Path, known: "_Known") -> "list[Submission]":
         if not m:
             continue
         entry = students.setdefault(m["id"], {"name": m["name"], "parts": []})
-        entry["parts"].append((child, m["rest"]))
+        entry["parts"].append((child, m["rest"] or ""))
     found = []
     for ident, entry in sorted(students.items(), key=lambda kv: int(kv[0])):
         folder = _staging_dir()

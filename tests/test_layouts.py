@@ -90,6 +90,8 @@ def test_moodle_download(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
         "Bob Roe_77_assignsubmission_file_/basic/homework.py": GOOD,
         # Nothing fits: what was there is said.
         "Ann Lee_5_assignsubmission_file_/basic/notes.py": "print('todo')\n",
+        # A folder name without the trailing underscore, as some Moodle versions write it.
+        "Eve Park_6_assignsubmission_file/basic.py": GOOD,
     })
     stdout, _ = grade(capsys, archive, tmp_path / "out")
     graded = results(tmp_path / "out")
@@ -101,7 +103,8 @@ def test_moodle_download(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert "Ann Lee (5) · basic: basic/notes.py found instead" in stdout
     with (tmp_path / "out" / "moodle.csv").open(newline="") as handle:
         moodle = {r["Identifier"]: r for r in csv.DictReader(handle)}
-    assert set(moodle) == {"Participant 123", "Participant 77", "Participant 5"}
+    assert set(moodle) == {"Participant 123", "Participant 77", "Participant 5", "Participant 6"}
+    assert moodle["Participant 6"]["Grade"] == "4"
     assert moodle["Participant 123"]["Grade"] == "4" and moodle["Participant 123"]["Full name"] == "Jane Doe"
     assert moodle["Participant 5"]["Status"] == "No submission"
 
