@@ -200,7 +200,9 @@ def load_exercise(folder: Path, solutions_root: Path | None = None) -> Exercise:
 
 
 _KNOWN_FIELDS = {"id", "title", "topics", "files", "given", "instrumented", "mode", "tests",
-                 "limits", "timing", "schedules", "params"}
+                 "limits", "timing", "schedules", "params",
+                 # read and checked by grader/late.py and grader/feedback.py
+                 "late", "feedback"}
 
 
 @dataclass(frozen=True)

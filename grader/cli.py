@@ -27,6 +27,7 @@ from grader.model import ExerciseResult, SubmissionResult, TestOutcome
 
 if TYPE_CHECKING:
     from grader.gradebook import Gradebook
+    from grader.roster import Person
     from grader.submissions import Submission
 
 # The repository that holds this package: exercises/ and solutions/ sit beside grader/.
@@ -42,7 +43,8 @@ class UsageError(Exception):
 def _input_errors() -> tuple[type[BaseException], ...]:
     """Exceptions that mean 'bad input', including the submissions module's own."""
     from grader.gradebook import GradebookError
-    errors: list[type[BaseException]] = [UsageError, CatalogError, GradebookError]
+    from grader.roster import RosterError
+    errors: list[type[BaseException]] = [UsageError, CatalogError, GradebookError, RosterError]
     try:
         from grader.submissions import SubmissionError
         errors.append(SubmissionError)
@@ -75,9 +77,9 @@ def _resolve(text: str, catalog: Catalog) -> Path:
     raise UsageError(f"{text}: no such file or folder")
 
 
-def _discover(path: Path, catalog: Catalog) -> list["Submission"]:
+def _discover(path: Path, catalog: Catalog, layout: str | None = None) -> list["Submission"]:
     from grader.submissions import discover
-    found = discover(path, catalog)
+    found = discover(path, catalog, layout)
     if not found:
         names = ", ".join(sorted(catalog.by_file()))
         raise UsageError(f"{path}: nothing here looks like a submission (no {names})")
@@ -151,19 +153,29 @@ def publish(book: "Gradebook", out: Path) -> list[SubmissionResult]:
     `report` does alone. Pages show when and on what machine the grades were computed."""
     from datetime import datetime
 
-    from grader.exports import write_class_json, write_grades_csv, write_results_json
+    from grader.exports import (write_canvas_csv, write_class_json, write_grades_csv,
+                                write_moodle_csv, write_results_json)
     from grader.report.render import write_class_report, write_student_report
+    from grader.feedback import VISIBILITIES, released
     results = book.all_results()
+    people = book.people()
+    # Per exercise, whether students see the hidden tests' names and messages yet.
+    rules, published = book.meta("feedback", {}), bool(book.meta("published", False))
+    withheld = {ex_id: rule["visibility"] for ex_id, rule in rules.items()
+                if rule.get("visibility") in VISIBILITIES and not released(rule, published)}
+    visibility = {ex_id: rule.get("visibility", "visible") for ex_id, rule in rules.items()}
     run = book.last_run()
     when = datetime.fromtimestamp(run["finished"] or run["started"]).astimezone() if run else None
     where = run["machine"] if run else None
     out.mkdir(parents=True, exist_ok=True)
     for result in results:
-        write_results_json(result, out)
-        write_student_report(result, out, generated=when, where=where)
-    write_grades_csv(results, out)
-    write_class_json(results, out)
-    write_class_report(results, out, generated=when, where=where)
+        write_results_json(result, out, people.get(result.student), visibility)
+        write_student_report(result, out, generated=when, where=where, withheld=withheld)
+    write_grades_csv(results, out, people)
+    write_canvas_csv(results, out, people)
+    write_moodle_csv(results, out, people)
+    write_class_json(results, out, people)
+    write_class_report(results, out, generated=when, where=where, people=people)
     return results
 
 
@@ -176,7 +188,7 @@ def _where_reports_are(out: Path) -> str:
     where = _shown(out)
     return (f"Reports: {_shown(out / 'index.html')} (class), {where}/<student>/report.html, "
             f"{where}/<student>/results.json (Gradescope), {where}/grades.csv, "
-            f"{where}/class.json")
+            f"{where}/canvas.csv and {where}/moodle.csv (grade imports), {where}/class.json")
 
 
 # ---------------------------------------------------------------- grade
@@ -189,7 +201,11 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
     catalog = _catalog(args, lenient=True)
     exercises = _selected(catalog, args.exercise)
-    submissions = _discover(_resolve(args.path, catalog), catalog)
+    submissions = _discover(_resolve(args.path, catalog), catalog, args.layout)
+    submissions, people = _with_roster(submissions, args.roster)
+    from grader import feedback, late
+    rules = {e.id: late.policy(e) for e in exercises}  # a malformed policy: one line, exit 2
+    released_when = feedback.policies(exercises)
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs {args.jobs}: give at least 1")
     jobs = args.jobs or batch.default_jobs()
@@ -207,13 +223,30 @@ def cmd_grade(args: argparse.Namespace) -> int:
     with Gradebook.open(_gradebook_path(args)) as book:
         work = batch.plan(submissions, exercises, book, force=args.force)
         book.start_run(jobs, machine())
+        book.store_people(people)
+        book.set_meta("feedback", {**book.meta("feedback", {}), **released_when})
+
+        def adjusted(result: ExerciseResult, job: batch.Job) -> ExerciseResult:
+            from grader.layouts import annotate
+            # A file graded under another name, or those seen instead: said in every report;
+            # the late policy from the platform's submission time.
+            result = annotate(result, job.submission, job.exercise)
+            return late.apply(result, getattr(job.submission, "person", None),
+                              rules[job.exercise.id])
+
+        # Taken from the gradebook: the submission time or the policy may have changed.
+        for job, result in work.cached:
+            now = adjusted(result, job)
+            if now != result:
+                book.store(now, job.key)
 
         def grade(job: batch.Job) -> ExerciseResult:
             # grade_submission of one exercise is grade_exercise, through the runner's
             # per-submission entry point (the seam tests replace).
-            return runner.grade_submission(job.submission, [job.exercise]).exercises[0]
+            return adjusted(runner.grade_submission(job.submission, [job.exercise]).exercises[0], job)
 
         weights = batch.expected_seconds(work.todo, book.durations(), jobs)
+        fresh: list[ExerciseResult] = []  # graded in this run: what tells a broken setup
         with _progress(weights) as step:
             def store(done: batch.Done) -> None:
                 result = done.result
@@ -228,6 +261,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
                                      exc).exercises[0]
                 # Committed as soon as graded: an interrupted run keeps what it finished.
                 book.store(result, done.job.key)
+                fresh.append(result)
                 step(done.job, result)
                 sys.stderr.flush()
 
@@ -247,8 +281,17 @@ def cmd_grade(args: argparse.Namespace) -> int:
                       f"run the same command again to grade the rest", file=sys.stderr)
                 raise
         book.finish_run(machine())
+        _similarity(submissions, exercises, out)
         everyone = publish(book, out)
 
+    from grader.health import setup_failure
+    broken = setup_failure([SubmissionResult("this run", tuple(fresh))], exercises)
+    if broken is not None:
+        # Zeros for everyone would be the setup's fault: say so, and fail the command.
+        # The results are stored as not final, so the next run grades them again.
+        print(f"grader: error: the setup is broken, not the submissions: {broken}",
+              file=sys.stderr)
+        return 1
     graded = {s.student for s in submissions}
     print_summary([r for r in everyone if r.student in graded])
     s = "s" if len(submissions) != 1 else ""
@@ -262,12 +305,153 @@ def cmd_grade(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- platforms and rosters
+
+def _with_roster(submissions: list["Submission"], roster_path: str | None
+                 ) -> tuple[list["Submission"], dict[str, "Person"]]:
+    """The submissions, plus an empty one for each roster student who handed in nothing
+    (graded "not submitted"); and who each student is. Submissions no roster line claims
+    are graded and reported on stderr."""
+    from grader.roster import Person, match, read_roster
+    found = [(s.student, getattr(s, "person", None)) for s in submissions]
+    if roster_path is None:
+        return submissions, {student: person or Person(student) for student, person in found}
+    from grader.layouts import student_key
+    from grader.submissions import Submission
+    matched = match(found, read_roster(Path(roster_path)))
+    if matched.unknown:
+        print(f"grader: warning: {len(matched.unknown)} submission"
+              f"{'s' if len(matched.unknown) != 1 else ''} not on the roster (graded, and "
+              f"marked so in the exports): {', '.join(matched.unknown)}", file=sys.stderr)
+    people = dict(matched.people)
+    missing = []
+    for person in matched.missing:
+        student = student_key(person.name, person.id)
+        missing.append(Submission(student, {}, Path(roster_path).resolve().parent, person=person))
+        people[student] = person
+    if missing:
+        print(f"grader: {len(missing)} student{'s' if len(missing) != 1 else ''} on the roster "
+              f"handed in nothing (graded \"not submitted\"): "
+              f"{', '.join(s.student for s in missing)}", file=sys.stderr)
+    return [*submissions, *missing], people
+
+
+def _similarity(submissions: list["Submission"], exercises: Sequence[Exercise], out: Path) -> None:
+    """The similarity report of the exercises graded, for the class page (when the
+    `similarity` extra is installed; said once otherwise)."""
+    from grader import similarity
+    if not similarity.available():
+        print("grader: note: no similarity report (pip install 'concurrency-grader[similarity]' "
+              "adds one to the class page)", file=sys.stderr)
+        return
+    pairs = [p for e in exercises for p in similarity.compare(submissions, e)]
+    similarity.write(out, exercises, pairs)
+
+
+def _add_platform_options(grade: argparse.ArgumentParser) -> None:
+    from grader.layouts import LAYOUTS
+    grade.add_argument("--layout", choices=LAYOUTS, default="auto",
+                       help="how PATH is laid out: a platform's export (canvas, moodle, "
+                            "gradescope, github) or the grader's own folder per student; "
+                            "default: detected from the names")
+    grade.add_argument("--roster", metavar="CSV", default=None,
+                       help="the class list (columns id, name, email, section; a Canvas "
+                            "gradebook export works): students missing from PATH are graded "
+                            "'not submitted', submissions not on it are reported")
+
+
+def cmd_gradescope(args: argparse.Namespace) -> int:
+    from grader.gradescope import AutograderError, build_autograder, parse_visibility
+
+    catalog = _catalog(args)  # strict: an autograder with a broken exercise helps nobody
+    exercises = _selected(catalog, args.exercise)
+    try:
+        from grader.feedback import visibility as chosen
+        defaults = {e.id: chosen(e) for e in exercises}  # exercise.yaml's feedback
+        visibility = parse_visibility(args.visibility, [e.id for e in exercises], defaults)
+        path = build_autograder(catalog, exercises, Path(args.out), visibility)
+    except AutograderError as exc:
+        raise UsageError(str(exc)) from None
+    deferred = sorted(f"{i} ({v})" for i, v in visibility.items() if v != "visible")
+    print(f"Gradescope autograder for {len(exercises)} exercise"
+          f"{'s' if len(exercises) != 1 else ''} ({', '.join(e.id for e in exercises)}): "
+          f"{_shown(path)}; no solution in it. Upload it as the assignment's autograder.")
+    if deferred:
+        print(f"Test names and messages wait for: {', '.join(deferred)}")
+    return 0
+
+
+def cmd_override(args: argparse.Namespace) -> int:
+    from grader.gradebook import Gradebook
+    from grader.overrides import OverrideError, clear_override, set_override
+    from grader.report.text import number
+
+    if args.clear == (args.points is not None):
+        raise UsageError("give --points N --why TEXT to set an override, or --clear to remove it")
+    out = Path(args.out)
+    with Gradebook.open(_gradebook_path(args), create=False) as book:
+        try:
+            if args.clear:
+                student = clear_override(book, args.student, args.exercise)
+                said = f"Override cleared: {student} · {args.exercise} is back to the computed score."
+            else:
+                student, computed, top = set_override(book, args.student, args.exercise,
+                                                      args.points, args.why or "")
+                said = (f"Override: {student} · {args.exercise}: {number(args.points)}/{number(top)} "
+                        f"(computed {number(computed)}), because: {args.why.strip()}")
+        except OverrideError as exc:
+            raise UsageError(str(exc)) from None
+        publish(book, out)  # every report and export shows it at once
+    print(said)
+    print(_where_reports_are(out))
+    return 0
+
+
+def _add_platform_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]",
+                           common: argparse.ArgumentParser) -> None:
+    from grader.gradescope import VISIBILITIES
+    gradescope = commands.add_parser(
+        "gradescope", parents=[common], help="build the autograder zip Gradescope runs",
+        description="Write the zip to upload as a Gradescope programming assignment's "
+                    "autograder: setup.sh, run_autograder, the grader, and the exercises with "
+                    "their hidden tests (never a solution). run_autograder grades "
+                    "/autograder/submission and writes /autograder/results/results.json.")
+    gradescope.add_argument("out", metavar="OUT.zip")
+    gradescope.add_argument("--exercise", metavar="ID", action="append",
+                            help="only this exercise (repeat for several; default: all)")
+    gradescope.add_argument("--visibility", metavar="[ID=]WHEN", action="append",
+                            help=f"when students see the hidden tests' names and messages, for "
+                                 f"every exercise or for ID: {', '.join(VISIBILITIES)} "
+                                 f"(default: visible; the score is always shown)")
+    gradescope.set_defaults(func=cmd_gradescope)
+
+    override = commands.add_parser(
+        "override", help="set the points of one student on one exercise, with the reason",
+        description="Set an instructor's points for STUDENT (the name in the reports, or the "
+                    "platform id or email) on EXERCISE. Stored in the gradebook beside the "
+                    "computed score, shown in every report and export, kept through regrades "
+                    "until --clear. The reports are rebuilt at once.")
+    override.add_argument("student", metavar="STUDENT")
+    override.add_argument("exercise", metavar="EXERCISE")
+    override.add_argument("--points", type=float, metavar="N")
+    override.add_argument("--why", metavar="TEXT", help="the reason, shown to the student")
+    override.add_argument("--clear", action="store_true", help="remove the override")
+    override.add_argument("--out", metavar="DIR", default=str(DEFAULT_OUT),
+                          help="where reports go (default: reports/)")
+    override.add_argument("--gradebook", metavar="FILE", default=None,
+                          help="the gradebook (default: gradebook.sqlite in the --out folder)")
+    override.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    override.set_defaults(func=cmd_override)
+
+
 # ---------------------------------------------------------------- report
 
 def cmd_report(args: argparse.Namespace) -> int:
     from grader.gradebook import Gradebook
     out = Path(args.out)
     with Gradebook.open(_gradebook_path(args), create=False) as book:
+        if args.published is not None:  # what `feedback: after_published` waits for
+            book.set_meta("published", args.published)
         results = publish(book, out)
     print(f"Rebuilt the reports of {len(results)} student{'s' if len(results) != 1 else ''} "
           f"from {_shown(_gradebook_path(args))}.")
@@ -323,7 +507,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     total = sum(e.max_points for e in catalog.exercises)
     print(f"{len(rows)} exercise{'s' if len(rows) != 1 else ''}, {number(total)} points in all, "
           f"from {_shown(catalog.root)}")
-    return 0
+    from grader import lint
+    found = [p for e in catalog.exercises for p in lint.problems(e)]
+    for warning in (w for e in catalog.exercises for w in lint.warnings(e)):
+        print(f"grader: warning: {warning}", file=sys.stderr)
+    for problem in found:
+        print(f"grader: error: {problem}", file=sys.stderr)
+    return 1 if found else 0
 
 
 # ---------------------------------------------------------------- the students' side
@@ -425,6 +615,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "unchanged files, exercises and grader")
     grade.add_argument("--gradebook", metavar="FILE", default=None,
                        help="the gradebook (default: gradebook.sqlite in the --out folder)")
+    _add_platform_options(grade)
     grade.set_defaults(func=cmd_grade)
     from grader import scaleout
     scaleout.add_grade_options(grade)
@@ -440,6 +631,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the gradebook (default: gradebook.sqlite in the --out folder)")
     report.add_argument("--debug", action="store_true",
                         help="print tracebacks of internal errors (for grader developers)")
+    report.add_argument("--published", action="store_true", default=None,
+                        help="the grades are published: release the hidden tests' names and "
+                             "messages of exercises with 'feedback: after_published' (kept "
+                             "in the gradebook for later rebuilds)")
+    report.add_argument("--unpublished", dest="published", action="store_false",
+                        help="take that back")
     report.set_defaults(func=cmd_report)
 
     replay = commands.add_parser(
@@ -456,6 +653,7 @@ def build_parser() -> argparse.ArgumentParser:
         "check", parents=[common], help="validate the exercise catalogue and list it")
     check.set_defaults(func=cmd_check)
     _add_student_commands(commands, common)
+    _add_platform_commands(commands, common)
     return parser
 
 

@@ -2,7 +2,11 @@
 
 - `<student>/results.json`: Gradescope's autograder format, one entry per hidden test,
   so a course on Gradescope (or any platform reading that format) takes grades as they are.
-- `grades.csv`: one row per student, one column per exercise, for a spreadsheet or an LMS.
+- `grades.csv`: one row per student (with the platform's id, name, email and section), one
+  column per exercise, for a spreadsheet.
+- `canvas.csv`: Canvas's gradebook import (Student, ID, SIS User ID, SIS Login ID, Section,
+  then the assignment's column), and `moodle.csv`: Moodle's assignment grading worksheet
+  (Identifier "Participant N", Full name, Email address, Status, Grade, Maximum Grade, ...).
 - `class.json`: every SubmissionResult of the run, losslessly, for re-rendering and tools.
 """
 from __future__ import annotations
@@ -17,7 +21,8 @@ from typing import Any, Iterable, Sequence
 
 import grader
 from grader.model import ExerciseResult, SubmissionResult
-from grader.report.text import number, outcome_text, verdict_words
+from grader.roster import Person
+from grader.report.text import number, outcome_text, result_notes, verdict_words
 
 
 # What the output folder holds besides the students' folders: no student's folder may be
@@ -62,10 +67,11 @@ def gradescope(result: SubmissionResult) -> dict[str, Any]:
         tests.extend(_gradescope_tests(ex, n))
     summary = "; ".join(
         f"{ex.exercise} {number(ex.points)}/{number(ex.max_points)}" for ex in result.exercises)
+    notes = "".join(f"\n{ex.exercise}: {note}" for ex in result.exercises for note in result_notes(ex))
     return {
         "score": round(result.points, 4),
         "execution_time": round(sum(ex.duration for ex in result.exercises), 2),
-        "output": f"{number(result.points)}/{number(result.max_points)} points. {summary}",
+        "output": f"{number(result.points)}/{number(result.max_points)} points. {summary}{notes}",
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,
@@ -98,27 +104,111 @@ def _gradescope_tests(ex: ExerciseResult, n: int) -> list[dict[str, Any]]:
     } for i, t in enumerate(ex.tests, 1)]
 
 
-def write_results_json(result: SubmissionResult, out: Path) -> Path:
+def write_results_json(result: SubmissionResult, out: Path,
+                       person: Person | None = None,
+                       visibility: dict[str, str] | None = None) -> Path:
+    """<student>/results.json; VISIBILITY gives each exercise's tests their Gradescope
+    visibility (exercise.yaml's feedback)."""
     folder = out / student_dir(result.student)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "results.json"
-    path.write_text(json.dumps(gradescope(result), indent=2) + "\n", encoding="utf-8")
+    document = gradescope(result)
+    for test in document["tests"]:
+        test["visibility"] = (visibility or {}).get(test["tags"][0], "visible")
+    if person is not None:  # who the platform or roster says this is
+        document["extra_data"]["person"] = person.to_dict()
+    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     return path
 
 
-def write_grades_csv(results: Sequence[SubmissionResult], out: Path) -> Path:
+def write_grades_csv(results: Sequence[SubmissionResult], out: Path,
+                     people: dict[str, Person] | None = None) -> Path:
+    """One row per student: the gradebook's name, who the platform or roster says they are,
+    the points of each exercise, the total."""
     ids = exercise_ids(results)
     path = out / "grades.csv"
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["student", *(spreadsheet_safe(i) for i in ids), "total"])
+        writer.writerow(["student", "id", "name", "email", "section", *ids, "total", "overridden"])
         for result in results:
+            who = person_of(result.student, people)
             cells = []
             for ex_id in ids:
                 ex = result.exercise(ex_id)
                 cells.append(_csv_points(ex.points) if ex else "")
-            writer.writerow([spreadsheet_safe(result.student), *cells, _csv_points(result.points)])
+            # Which scores are the instructor's, with the grader's own beside them.
+            overridden = "; ".join(f"{ex.exercise} (computed {_csv_points(ex.computed_points)})"
+                                   for ex in result.exercises if ex.computed_points is not None)
+            writer.writerow(_csv_safe([result.student, who.id, who.name, who.email, who.section,
+                                       *cells, _csv_points(result.points), overridden]))
     return path
+
+
+def person_of(student: str, people: dict[str, Person] | None) -> Person:
+    """Who STUDENT is; a student no layout or roster described is known by the folder name."""
+    return (people or {}).get(student) or Person(student)
+
+
+# The column a platform import fills, unless the instructor names their assignment.
+DEFAULT_ASSIGNMENT = "Concurrency exercises"
+
+
+def write_canvas_csv(results: Sequence[SubmissionResult], out: Path,
+                     people: dict[str, Person] | None = None,
+                     assignment: str = DEFAULT_ASSIGNMENT) -> Path:
+    """Canvas's gradebook import: the header of Canvas's own gradebook export, a "Points
+    Possible" row, one row per student. Canvas matches students on ID (the Canvas user id
+    a Canvas download or a Canvas gradebook export used as roster gives) or SIS Login ID,
+    and the assignment on the column's title."""
+    path = out / "canvas.csv"
+    top = max((r.max_points for r in results), default=0.0)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", assignment])
+        writer.writerow(["Points Possible", "", "", "", "", _csv_points(top)])
+        for result in results:
+            who = person_of(result.student, people)
+            writer.writerow(_csv_safe([who.name or result.student, who.id, "", who.email,
+                                       who.section, _csv_points(result.points)]))
+    return path
+
+
+def write_moodle_csv(results: Sequence[SubmissionResult], out: Path,
+                     people: dict[str, Person] | None = None) -> Path:
+    """Moodle's assignment grading worksheet ("Upload grading worksheet"): Moodle matches
+    rows on Identifier, "Participant N", N being the number in the download's folder names."""
+    path = out / "moodle.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["Identifier", "Full name", "Email address", "Status", "Grade",
+                         "Maximum Grade", "Grade can be changed", "Last modified (submission)",
+                         "Last modified (grade)", "Feedback comments"])
+        for result in results:
+            who = person_of(result.student, people)
+            ident = f"Participant {who.id}" if who.platform == "moodle" else who.id
+            submitted = any(ex.status != "not_submitted" for ex in result.exercises)
+            feedback = "; ".join(f"{ex.exercise} {number(ex.points)}/{number(ex.max_points)}"
+                                 for ex in result.exercises)
+            writer.writerow(_csv_safe([
+                ident, who.name or result.student, who.email,
+                "Submitted for grading" if submitted else "No submission",
+                _csv_points(result.points), _csv_points(result.max_points), "Yes",
+                who.submitted_at, "", feedback]))
+    return path
+
+
+def _csv_safe(cells: Sequence[str]) -> list[str]:
+    """Cells a spreadsheet will not run as a formula: a name from a platform export is
+    the student's own text. Numbers pass unchanged."""
+    return [str(cell) if _is_number_text(str(cell)) else spreadsheet_safe(str(cell)) for cell in cells]
+
+
+def _is_number_text(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _csv_points(points: float) -> str:
@@ -126,7 +216,8 @@ def _csv_points(points: float) -> str:
     return str(int(points)) if float(points).is_integer() else f"{points:.2f}"
 
 
-def class_document(results: Sequence[SubmissionResult]) -> dict[str, Any]:
+def class_document(results: Sequence[SubmissionResult],
+                   people: dict[str, Person] | None = None) -> dict[str, Any]:
     exercises = []
     for ex_id in exercise_ids(results):
         sample = next(r.exercise(ex_id) for r in results if r.exercise(ex_id))
@@ -136,12 +227,15 @@ def class_document(results: Sequence[SubmissionResult]) -> dict[str, Any]:
         "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "exercises": exercises,
         "submissions": [r.to_dict() for r in results],
+        # student -> who the platform or roster says they are (id, name, email, section...)
+        "people": {r.student: person_of(r.student, people).to_dict() for r in results},
     }
 
 
-def write_class_json(results: Sequence[SubmissionResult], out: Path) -> Path:
+def write_class_json(results: Sequence[SubmissionResult], out: Path,
+                     people: dict[str, Person] | None = None) -> Path:
     path = out / "class.json"
-    path.write_text(json.dumps(class_document(results), indent=1) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(class_document(results, people), indent=1) + "\n", encoding="utf-8")
     return path
 
 

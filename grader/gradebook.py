@@ -23,6 +23,7 @@ reports show them, and regraded on the next run (`lookup` does not return them).
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import sqlite3
@@ -34,6 +35,7 @@ from types import TracebackType
 from typing import Any, Iterator
 
 from grader.model import NOT_JUDGED, ExerciseResult, SubmissionResult
+from grader.roster import Person
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +70,21 @@ CREATE TABLE IF NOT EXISTS results (
     stored          REAL NOT NULL,      -- unix time
     result          TEXT NOT NULL,      -- the ExerciseResult as JSON
     PRIMARY KEY (student, exercise)
+);
+-- Instructor overrides (grader/overrides.py): kept apart from results, which a regrade
+-- replaces, so an override outlives every regrade until it is cleared.
+CREATE TABLE IF NOT EXISTS overrides (
+    student     TEXT NOT NULL,
+    exercise    TEXT NOT NULL,
+    points      REAL NOT NULL,
+    why         TEXT NOT NULL,
+    stored      REAL NOT NULL,      -- unix time
+    PRIMARY KEY (student, exercise)
+);
+-- Who each student is on the platform or the roster (grader/roster.py), for the exports.
+CREATE TABLE IF NOT EXISTS people (
+    student     TEXT PRIMARY KEY,
+    person      TEXT NOT NULL       -- JSON: a roster.Person
 );
 """
 
@@ -240,12 +257,32 @@ class Gradebook:
         which is also the catalogue's order (it lists exercise folders sorted)."""
         wanted = None if students is None else set(students)
         grouped: dict[str, list[ExerciseResult]] = {}
+        overrides = self.overrides()
         for student, exercise, text in list(self._rows()):
             if wanted is None or student in wanted:
                 result = self._parsed(student, exercise, text)
-                if result is not None:
-                    grouped.setdefault(student, []).append(result)
+                if result is None:
+                    continue
+                said = overrides.get((student, result.exercise))
+                if said is not None:  # the instructor's points, the computed ones beside them
+                    result = dataclasses.replace(result, points=said[0], override_why=said[1],
+                                                 computed_points=result.points)
+                grouped.setdefault(student, []).append(result)
         return [SubmissionResult(s, tuple(exs)) for s, exs in grouped.items()]
+
+    def set_override(self, student: str, exercise: str, points: float, why: str) -> None:
+        self._db.execute("INSERT OR REPLACE INTO overrides VALUES (?, ?, ?, ?, ?)",
+                         (student, exercise, float(points), why, time.time()))
+
+    def clear_override(self, student: str, exercise: str) -> bool:
+        cur = self._db.execute("DELETE FROM overrides WHERE student = ? AND exercise = ?",
+                               (student, exercise))
+        return cur.rowcount > 0
+
+    def overrides(self) -> dict[tuple[str, str], tuple[float, str]]:
+        """(student, exercise) -> (points, why), for every override in force."""
+        return {(s, e): (p, w) for s, e, p, w in self._db.execute(
+            "SELECT student, exercise, points, why FROM overrides")}
 
     def _rows(self) -> Iterator[tuple[str, str, str]]:
         yield from self._db.execute(
@@ -272,6 +309,26 @@ class Gradebook:
                 self._db.execute("DELETE FROM results WHERE student = ? AND exercise = ?",
                                  (student, exercise))
             return None
+
+    def set_meta(self, name: str, value: Any) -> None:
+        """Record a setting of the class (a JSON value) beside the schema version."""
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (name, json.dumps(value)))
+
+    def meta(self, name: str, default: Any = None) -> Any:
+        row = self._db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
+        return json.loads(row[0]) if row else default
+
+    def store_people(self, people: dict[str, Person]) -> None:
+        """Record (or update) who each student is: what the latest run's layout and roster said."""
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.executemany("INSERT OR REPLACE INTO people (student, person) VALUES (?, ?)",
+                                 [(s, json.dumps(p.to_dict())) for s, p in people.items()])
+
+    def people(self) -> dict[str, Person]:
+        """Student -> who they are, for every student a run described."""
+        return {student: Person.from_dict(json.loads(text)) for student, text in
+                self._db.execute("SELECT student, person FROM people ORDER BY student")}
 
     def durations(self) -> dict[str, float]:
         """Exercise id -> median seconds a grading of it took, over the results stored:

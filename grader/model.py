@@ -109,6 +109,23 @@ class ExerciseResult:
     sandbox: str = ""  # which isolation mode graded it
     # where it was graded, when a cluster worker graded it: {"host": ..., "cores": usable}
     graded_on: dict[str, Any] = field(default_factory=dict)
+    # Found under another name (grader/layouts.py): expected file -> the file graded as it;
+    # and, when not submitted, the files seen where it was expected.
+    renamed: dict[str, str] = field(default_factory=dict)
+    found_instead: tuple[str, ...] = ()
+    # An instructor's override (grader/overrides.py): `points` is then the instructor's, and
+    # the grader's own score is kept here, with the reason given.
+    computed_points: float | None = None
+    override_why: str = ""
+    # The exercise's late policy (grader/late.py), applied from the platform's time:
+    # `points` is then after the penalty.
+    late_days: int = 0
+    late_penalty: float = 0.0  # points taken
+    late_unknown: str = ""  # why no penalty could be worked out, when it may be due
+
+    @property
+    def overridden(self) -> bool:
+        return self.computed_points is not None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -118,6 +135,7 @@ class ExerciseResult:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
         values["tests"] = tuple(TestOutcome(**t) for t in data.get("tests", ()))
+        values["found_instead"] = tuple(data.get("found_instead", ()))
         return cls(**values)
 
 

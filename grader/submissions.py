@@ -18,7 +18,7 @@ import threading
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 from grader.catalog import Catalog
 
@@ -54,6 +54,11 @@ class Submission:
     # name; "*" when the whole submission was refused (a broken zip, a duplicate name).
     refused: dict[str, str] = field(default_factory=dict, compare=False)
     origin: str = field(default="", compare=False)  # as the teacher sees it: "alice/", "alice.zip"
+    # Platform layouts and misnamed files (grader/layouts.py): who the student is on the
+    # platform; expected name -> the file graded in its place; exercise -> files seen instead.
+    person: Any = field(default=None, compare=False)
+    renamed: dict[str, str] = field(default_factory=dict, compare=False)
+    found_instead: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
 
     def refusal(self, names: Iterable[str]) -> str | None:
         """Why the first of NAMES (an exercise's files) was refused, or None."""
@@ -80,17 +85,17 @@ def _class_budget() -> _Budget:
     return budget
 
 
-def discover(path: Path, catalog: Catalog) -> list[Submission]:
+def discover(path: Path, catalog: Catalog, layout: str | None = None) -> list[Submission]:
     """The submissions at PATH: one submission folder, a class folder, a .zip of either, or
-    one student file."""
+    one student file; or a platform's export (LAYOUT, detected when None: grader/layouts.py)."""
     _budget.current = _Budget()  # one budget per class, whatever the nesting
     try:
-        return _discover(path, catalog)
+        return _discover(path, catalog, layout)
     finally:
         _budget.current = None
 
 
-def _discover(path: Path, catalog: Catalog) -> list[Submission]:
+def _discover(path: Path, catalog: Catalog, layout: str | None) -> list[Submission]:
     given = Path(path)
     if not given.exists():
         raise SubmissionError(f"{given}: no such file or folder")
@@ -100,6 +105,9 @@ def _discover(path: Path, catalog: Catalog) -> list[Submission]:
         # One student file on its own (`grader replay alice/counter.py ...`).
         return [Submission(path.parent.name, {path.name: path}, path.parent)]
     if path.is_file():
+        if not zipfile.is_zipfile(path) and _looks_zipped(path):
+            raise SubmissionError(f"{given}: a damaged zip (its table of contents is missing or "
+                                  f"cut short: an interrupted download?); download it again")
         if not zipfile.is_zipfile(path):
             raise SubmissionError(
                 f"{given}: not a folder or a .zip; expected a student's folder, a class folder or a .zip of either")
@@ -107,7 +115,11 @@ def _discover(path: Path, catalog: Catalog) -> list[Submission]:
         name = path.stem
     else:
         root, name = path, path.name
-    if known.is_submission(root):
+    from grader import layouts
+    platform = layouts.read(root, known, layout, path if path.is_file() else None)
+    if platform is not None:
+        submissions = platform
+    elif known.is_submission(root):
         submissions = [_submission(name, root, known)]
     else:
         submissions = _class(root, known, depth=1 if path.is_file() else 0)
@@ -141,12 +153,23 @@ def refused(student: str, root: Path, why: str, origin: str = "") -> Submission:
     return Submission(student, {}, root, {"*": why}, origin)
 
 
+def _looks_zipped(path: Path) -> bool:
+    """Named .zip, or starting as a zip does: a file zipfile cannot open is then damaged."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4)
+    except OSError:
+        return False
+    return path.suffix.lower() == ".zip" or head == b"PK\x03\x04"
+
+
 class _Known:
     """What the catalogue says a submission contains: exercise ids and student file names."""
 
     def __init__(self, catalog: Catalog) -> None:
         self.by_file = catalog.by_file()
         self.ids = {e.id for e in catalog.exercises}
+        self.exercises = catalog.exercises
 
     def example(self) -> str:
         return ", ".join(sorted(self.by_file)[:2]) or "counter.py"
@@ -258,7 +281,8 @@ def _submission(student: str, root: Path, known: _Known, own: Path | None = None
         files[name] = min(candidates, key=lambda p: (p.parent.name != exercise_id,
                                                      len(p.relative_to(root).parts), str(p)))
     refusals = {n: why for n, why in refusals.items() if n not in files}
-    return Submission(student, dict(sorted(files.items())), root, refusals)
+    from grader.layouts import complete  # a file under another name (Counter.py)
+    return complete(Submission(student, dict(sorted(files.items())), root, refusals), known.exercises)
 
 
 _staging_root: Path | None = None
@@ -316,7 +340,9 @@ def _extract(archive: Path, dest: Path, depth: int) -> Path:
                             raise SubmissionError(f"{archive.name}: expands to more than "
                                                   f"{MAX_EXTRACTED_BYTES // 2**20} MB; refusing to unpack it")
                         out.write(chunk)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError) as exc:
+    except zipfile.BadZipFile as exc:
+        raise SubmissionError(f"{archive.name}: a damaged zip: {exc}; download it again") from None
+    except (zipfile.LargeZipFile, NotImplementedError, RuntimeError) as exc:
         # RuntimeError: an encrypted entry; NotImplementedError: an unknown compression.
         raise SubmissionError(f"{archive.name}: cannot unpack this zip: {exc}") from None
     except OSError as exc:

@@ -28,6 +28,8 @@ def make_catalog(root: Path, yaml_text: str | None = None) -> Path:
     folder = root / "exercises" / "race_counter"
     (folder / "hidden").mkdir(parents=True)
     (folder / "counter.py").write_text("class Counter: ...\n")
+    (folder / "hidden" / "test_counter.py").write_text(
+        "def test_no_lost_updates(): ...\ndef test_lock_is_shared(): ...\n")
     (folder / "exercise.yaml").write_text(yaml_text or (
         "id: race_counter\ntitle: Fix the race\ntopics: [race conditions, mutex]\n"
         "files: [counter.py]\ntests:\n"
@@ -137,7 +139,7 @@ def stand_in(monkeypatch: pytest.MonkeyPatch) -> types.SimpleNamespace:
     students = ["ann", "bea", "bob", "cy"]
     submissions = types.ModuleType("grader.submissions")
     submissions.SubmissionError = type("SubmissionError", (Exception,), {})
-    submissions.discover = lambda path, catalog: [
+    submissions.discover = lambda path, catalog, layout=None: [
         FakeSubmission(s) for s in students if path.name in ("class", s)]
     runner = types.ModuleType("grader.runner")
 
@@ -173,7 +175,8 @@ def test_grade_writes_every_report_and_survives_a_crash(
     for name in ("grades.csv", "class.json", "index.html"):
         assert (out / name).is_file()
     assert (out / "grades.csv").read_text().splitlines() == [
-        "student,race_counter,total", "ann,10,10", "bea,0,0", "bob,4,4", "cy,10,10"]
+        "student,id,name,email,section,race_counter,total,overridden", "ann,ann,,,,10,10,",
+        "bea,bea,,,,0,0,", "bob,bob,,,,4,4,", "cy,cy,,,,10,10,"]
     bea = json.loads((out / "bea" / "results.json").read_text())
     assert bea["score"] == 0 and "sandbox fell over" in bea["tests"][0]["output"]
     # The summary table, in plain text since stdout is not a terminal here.

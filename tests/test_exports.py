@@ -67,8 +67,9 @@ def test_grades_csv_has_one_column_per_exercise(tmp_path: Path) -> None:
     results = demo_results()
     with write_grades_csv(results, tmp_path).open(newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert list(rows[0]) == ["student", "race_counter", "transfer_deadlock",
-                             "parallel_histogram", "total"]
+    assert list(rows[0]) == ["student", "id", "name", "email", "section", "race_counter",
+                             "transfer_deadlock", "parallel_histogram", "total", "overridden"]
+    assert rows[0]["id"] == "ada"  # no layout or roster said more: known by the folder name
     assert [r["student"] for r in rows] == ["ada", "boris", "chen", "dana", "emil", "fatima"]
     boris = rows[1]
     assert (boris["race_counter"], boris["transfer_deadlock"], boris["total"]) == ("4", "10", "24")
@@ -79,7 +80,8 @@ def test_grades_csv_leaves_ungraded_cells_empty(tmp_path: Path) -> None:
     results = [SubmissionResult("a", (exercise("race_counter"),)),
                SubmissionResult("b", (exercise("transfer_deadlock"),))]
     rows = write_grades_csv(results, tmp_path).read_text().splitlines()
-    assert rows == ["student,race_counter,transfer_deadlock,total", "a,10,,10", "b,,10,10"]
+    assert rows == ["student,id,name,email,section,race_counter,transfer_deadlock,total,overridden",
+                    "a,a,,,,10,,10,", "b,b,,,,,10,10,"]
 
 
 def test_class_json_round_trips(tmp_path: Path) -> None:

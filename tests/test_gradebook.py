@@ -155,8 +155,9 @@ def test_report_rebuilds_everything_from_the_gradebook(tmp_path: Path,
         assert (out / r.student / "report.html").is_file()
         assert (out / r.student / "results.json").is_file()
     rows = list(csv.reader((out / "grades.csv").open()))
-    assert rows[0] == ["student", "parallel_histogram", "race_counter", "transfer_deadlock", "total"]
-    assert {row[0]: row[-1] for row in rows[1:]} == {
+    assert rows[0] == ["student", "id", "name", "email", "section", "parallel_histogram",
+                       "race_counter", "transfer_deadlock", "total", "overridden"]
+    assert {row[0]: row[-2] for row in rows[1:]} == {
         r.student: cli_points(r.points) for r in demo_results()}
     index = (out / "index.html").read_text()
     # The machine of the grading run, not of the one rebuilding the pages.

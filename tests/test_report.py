@@ -123,9 +123,12 @@ def test_class_page_summarises_and_links_every_student() -> None:
     for kind in ("race found", "deadlock", "not parallel", "not submitted", "does not import"):
         assert kind in words
     assert 'class="chart histogram"' in html and html.count('class="spark"') == 3
-    # The hardest test comes first.
-    first_test = re.search(r"Hidden tests, hardest first.*?<tbody>\s*<tr>\s*<td>([^<]+)", html,
-                           re.S)
+    # Pass rates grouped per exercise, in the class's order, the hardest test first in each.
+    section = html[html.index("Hidden tests per exercise"):html.index('<h2 class="section">Students')]
+    groups = re.findall(r'<tr class="group"><th colspan="4">[^<]*<span class="sub">([^<]+)</span>', section)
+    assert groups == ["race_counter", "transfer_deadlock", "parallel_histogram"]
+    deadlock = section.split('<span class="sub">transfer_deadlock</span>')[1]
+    first_test = re.search(r"<tr>\s*<td>([^<]+)", deadlock)
     assert first_test and first_test.group(1) in ("Opposite transfers finish",
                                                   "transfer(a, a, x) is harmless")
 

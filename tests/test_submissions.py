@@ -115,7 +115,8 @@ def test_platform_folder_per_student_holding_a_zip(tmp_path: Path, fixture_catal
     (klass / "Alice Smith_123_assignsubmission_file_").mkdir(parents=True)
     make_zip(klass / "Alice Smith_123_assignsubmission_file_" / "hw.zip", {"hw/zoo/zoo.py": "z"})
     (found,) = discover(klass, fixture_catalog)
-    assert found.student == "Alice Smith_123_assignsubmission_file_"
+    assert found.student == "Alice Smith (123)"  # Moodle's layout: the name and the participant id
+    assert (found.person.id, found.person.platform) == ("123", "moodle")
     assert found.files["zoo.py"].read_text() == "z"
 
 
@@ -179,7 +180,7 @@ def test_errors_are_one_clear_line(tmp_path: Path, fixture_catalog: Catalog) -> 
     assert "\n" not in str(caught.value)
     make_zip(tmp_path / "corrupt.zip", {"a": "b"})
     (tmp_path / "corrupt.zip").write_bytes((tmp_path / "corrupt.zip").read_bytes()[:30])
-    with pytest.raises(SubmissionError, match="not a folder or a .zip|cannot unpack"):
+    with pytest.raises(SubmissionError, match="not a folder or a .zip|cannot unpack|damaged zip"):
         discover(tmp_path / "corrupt.zip", fixture_catalog)
 
 

@@ -27,8 +27,9 @@ from grader.exports import exercise_ids, failure_words, student_dir
 from grader.model import SPEEDUP_VERDICT, ExerciseResult, SubmissionResult, TestOutcome
 from grader.pythons import gil_enabled
 from grader.report import svg
-from grader.report.text import (KNOWN_KEYS, busy_timeline, number, scalar_figures,
-                                show_value, speedup_series, trace_steps, verdict_words)
+from grader.report.text import (KNOWN_KEYS, busy_timeline, number, result_notes, scalar_figures,
+                                short_names, show_value, speedup_series, trace_steps,
+                                verdict_words)
 
 HERE = Path(__file__).parent
 
@@ -84,6 +85,7 @@ def environment() -> Environment:
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["num"] = number
     env.filters["verdict"] = verdict_words
+    env.filters["notes"] = result_notes
     env.filters["tone"] = lambda verdict: TONES.get(verdict, "bad")
     env.filters["meter"] = lambda frac: svg.meter(frac)
     env.globals["css"] = Markup((HERE / "style.css").read_text(encoding="utf-8"))
@@ -178,22 +180,30 @@ def _test_views(tests: Sequence[TestOutcome]) -> list[dict[str, Any]]:
     return views
 
 
-def _exercise_view(ex: ExerciseResult) -> dict[str, Any]:
+def _exercise_view(ex: ExerciseResult, withheld: str | None = None) -> dict[str, Any]:
+    from grader.feedback import WAITS_FOR
     return {
+        # Not released yet (exercise.yaml's feedback): the tests' names and messages wait.
+        "withheld": WAITS_FOR.get(withheld or "", None),
         "ex": ex,
         "fraction": ex.points / ex.max_points if ex.max_points else 0.0,
         "passed": sum(t.passed for t in ex.tests),
         "tests": _test_views(ex.tests),
         "failures": failure_words(ex),
+        "notes": result_notes(ex),
     }
 
 
 def render_student(result: SubmissionResult, *, generated: datetime | None = None,
-                   where: dict[str, Any] | None = None) -> str:
+                   where: dict[str, Any] | None = None,
+                   withheld: dict[str, str] | None = None) -> str:
+    """WITHHELD: exercise id -> its feedback visibility, for exercises whose tests'
+    names and messages students may not see yet."""
+    withheld = withheld or {}
     return environment().get_template("student.html").render(
         r=result,
         fraction=result.points / result.max_points if result.max_points else 0.0,
-        exercises=[_exercise_view(ex) for ex in result.exercises],
+        exercises=[_exercise_view(ex, withheld.get(ex.exercise)) for ex in result.exercises],
         **_page_context(generated, where))
 
 
@@ -250,6 +260,10 @@ def speedup_view(results: Sequence[SubmissionResult], ids: Sequence[str]) -> lis
     return views
 
 
+# From this many exercises on, the students table names its columns by initials.
+SHORT_COLUMNS_FROM = 4
+
+
 def class_view(results: Sequence[SubmissionResult]) -> dict[str, Any]:
     ids = exercise_ids(results)
     exercises, tests, kinds = [], [], Counter()
@@ -276,12 +290,20 @@ def class_view(results: Sequence[SubmissionResult]) -> dict[str, Any]:
                           "verdicts": verdicts.most_common()})
         for ex in graded:
             kinds.update(failure_words(ex))
-    tests.sort(key=lambda t: (t["rate"], t["exercise"], t["name"]))
+    # Grouped per exercise (in the catalogue's order), the hardest test first in each.
+    order = {ex_id: n for n, ex_id in enumerate(ids)}
+    tests.sort(key=lambda t: (order[t["exercise"]], t["rate"], t["name"]))
+    titles = {e["id"]: e["title"] for e in exercises}
+    groups = [{"id": ex_id, "title": titles[ex_id],
+               "tests": [t for t in tests if t["exercise"] == ex_id]} for ex_id in ids]
     totals = [r.points for r in results]
     top_total = max((r.max_points for r in results), default=0.0)
     students = sorted(results, key=lambda r: r.student.lower())
     return {
         "ids": ids, "exercises": exercises, "tests": tests,
+        "groups": [g for g in groups if g["tests"]],
+        # Many exercises: the students table's columns get short names, with a legend.
+        "short": short_names(ids) if len(ids) > SHORT_COLUMNS_FROM else {i: i for i in ids},
         "kinds": kinds.most_common(), "kinds_peak": max(kinds.values(), default=1),
         "totals": _stats(totals), "top_total": top_total, "count": len(results),
         "histogram": svg.histogram(totals, top_total, label="distribution of total scores"),
@@ -293,28 +315,59 @@ def class_view(results: Sequence[SubmissionResult]) -> dict[str, Any]:
     }
 
 
+SIMILAR_SHOWN = 25  # pairs per exercise on the class page
+
+
+def similarity_view(data: dict[str, Any], ids: Sequence[str]) -> dict[str, Any] | None:
+    """The similarity report (grader/similarity.py) per exercise, or None when none was made."""
+    from grader.similarity import pairs_of
+    if not data:
+        return None
+    pairs = pairs_of(data)
+    compared = [i for i in ids if i in data.get("compared", [])]
+    return {"threshold": data.get("threshold", 0), "tool": data.get("tool", ""),
+            # The most similar first, a page's worth; similarity.json has every pair.
+            "groups": [{"id": i, "count": len(found), "pairs": found[:SIMILAR_SHOWN]}
+                       for i in compared
+                       for found in [[p for p in pairs if p.exercise == i]] if found],
+            "unpaired": [i for i in compared if not any(p.exercise == i for p in pairs)]}
+
+
 def render_class(results: Sequence[SubmissionResult], *, generated: datetime | None = None,
-                 where: dict[str, Any] | None = None) -> str:
+                 where: dict[str, Any] | None = None,
+                 similarity: dict[str, Any] | None = None,
+                 people: dict[str, Any] | None = None) -> str:
+    """PEOPLE: student -> roster.Person, to name the submissions no roster line claims."""
+    view = class_view(results)
+    graded = {r.student for r in results}
+    off_roster = sorted(s for s, p in (people or {}).items()
+                        if getattr(p, "on_roster", None) is False and s in graded)
     return environment().get_template("index.html").render(
-        **class_view(results), **_page_context(generated, where))
+        **view, similar=similarity_view(similarity or {}, view["ids"]), off_roster=off_roster,
+        **_page_context(generated, where))
 
 
 # ---------------------------------------------------------------- files
 
 def write_student_report(result: SubmissionResult, out: Path, *,
                          generated: datetime | None = None,
-                         where: dict[str, Any] | None = None) -> Path:
+                         where: dict[str, Any] | None = None,
+                         withheld: dict[str, str] | None = None) -> Path:
     folder = out / student_dir(result.student)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "report.html"
-    path.write_text(render_student(result, generated=generated, where=where), encoding="utf-8")
+    path.write_text(render_student(result, generated=generated, where=where,
+                                   withheld=withheld), encoding="utf-8")
     return path
 
 
 def write_class_report(results: Sequence[SubmissionResult], out: Path, *,
                        generated: datetime | None = None,
-                       where: dict[str, Any] | None = None) -> Path:
+                       where: dict[str, Any] | None = None,
+                       people: dict[str, Any] | None = None) -> Path:
+    from grader.similarity import read
     out.mkdir(parents=True, exist_ok=True)
     path = out / "index.html"
-    path.write_text(render_class(results, generated=generated, where=where), encoding="utf-8")
+    path.write_text(render_class(results, generated=generated, where=where,
+                                 similarity=read(out), people=people), encoding="utf-8")
     return path

@@ -7,7 +7,7 @@ interleaving, the deadlock cycle and the replay command, not just the message.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Sequence
 
 from grader.model import VERDICTS, ExerciseResult, TestOutcome
 
@@ -34,8 +34,59 @@ def number(value: float) -> str:
     return f"{value:{',' if abs(value) >= 10_000 else ''}.2f}".rstrip("0").rstrip(".")
 
 
+def short_names(ids: Sequence[str]) -> dict[str, str]:
+    """Exercise id -> a short column name: its initials (race_counter -> RC), lengthened
+    with letters of its last word where two would be the same (DPh, DPo)."""
+    words = {i: [w for w in i.replace("-", "_").split("_") if w] or [i] for i in ids}
+    short = {i: "".join(w[0] for w in ws).upper() for i, ws in words.items()}
+    extra = 1
+    while len(set(short.values())) < len(short) and extra < 12:
+        taken = [v for v in short.values()]
+        for i, ws in words.items():
+            if taken.count(short[i]) > 1:
+                short[i] = "".join(w[0] for w in ws).upper() + ws[-1][1:1 + extra]
+        extra += 1
+    return short
+
+
 def verdict_words(verdict: str) -> str:
     return VERDICTS.get(verdict, verdict.replace("_", " "))
+
+
+def file_notes(result: ExerciseResult) -> list[str]:
+    """What the grader did about file names: a file graded under another name, or what
+    was found where a file not submitted was expected."""
+    notes = [f"graded {found} as {expected}" for expected, found in result.renamed.items()]
+    if result.status == "not_submitted" and result.found_instead:
+        notes.append(f"{', '.join(n for n in result.found_instead)} found instead of "
+                     f"the expected file, which is not submitted")
+    return notes
+
+
+def override_text(result: ExerciseResult) -> str:
+    """'set to 8 by the instructor (computed: 6): reason', or '' when not overridden."""
+    if result.computed_points is None:
+        return ""
+    return (f"set to {number(result.points)} by the instructor (computed: "
+            f"{number(result.computed_points)}): {result.override_why}")
+
+
+def late_text(result: ExerciseResult) -> str:
+    """'submitted 2 days late: 1.6 points taken (of 8)', or why it could not be said."""
+    if result.late_days:
+        # What the tests earned: before the penalty, and before any override of the total.
+        after = result.computed_points if result.computed_points is not None else result.points
+        before = after + result.late_penalty
+        return (f"submitted {result.late_days} day{'s' if result.late_days != 1 else ''} late: "
+                f"{number(result.late_penalty)} points taken (of {number(before)} earned)")
+    return f"late policy not applied: {result.late_unknown}" if result.late_unknown else ""
+
+
+def result_notes(result: ExerciseResult) -> list[str]:
+    """Everything said about an exercise's result besides its tests: file names, lateness,
+    an override."""
+    said = [late_text(result), override_text(result)]
+    return [*file_notes(result), *(s for s in said if s)]
 
 
 def trace_steps(trace: Any) -> list[dict[str, Any]] | None:
