@@ -193,6 +193,15 @@ def host_files() -> dict[str, Path]:
             if Path(path).is_absolute() and Path(path).is_file()}
 
 
+def copy_host_files(root: Path) -> None:
+    """The host's CA bundles and pip settings, at the same paths in the chroot (each run:
+    a cached chroot follows the host's settings as they are now)."""
+    for path, source in host_files().items():
+        dest = root / path.lstrip("/")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, dest)
+
+
 def chroot_env() -> dict[str, str]:
     """The environment inside a chroot: a clean one, plus pip's and the proxies' settings."""
     env = {"PATH": f"{VENV}/bin:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
@@ -274,10 +283,7 @@ def build_chroot(target: Target, cache: Path, log: Path) -> tuple[Path, float | 
     if code != 0:
         reason = _debootstrap_reason(log)
         raise Skip(f"debootstrap {target.suite} failed (exit {code}): {reason} (see {log})")
-    for path, source in host_files().items():
-        dest = partial / path.lstrip("/")
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, dest)
+    copy_host_files(partial)
     # The venv, with the project's dependencies and setuptools (to install the project
     # later without fetching the build backend again).
     deps = " ".join(f"'{d}'" for d in project_dependencies())
@@ -441,6 +447,7 @@ def run_chroot(target: Target, cache: Path, work: Path, log: Path) -> Outcome:
     with open(cache / f"{target.suite}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one build or run of a chroot at a time
         root, outcome.build_seconds = build_chroot(target, cache, log)
+        copy_host_files(root)
         copy_checkout(root / SRC.lstrip("/"))
         out = root / "work" / "out"
         if out.exists():
