@@ -54,8 +54,11 @@ def test_make_test_pythons_runs_every_tested_version() -> None:
 
 def test_ci_runs_make_test_pythons_after_make_test() -> None:
     steps = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()
-             if line.strip().startswith("make ")]
-    assert steps == ["make test", "make test-pythons"]
+             if "make " in line and not line.lstrip().startswith("#")]
+    assert steps == ["make test", "GRADER_PYTHONS_HOST=0 make test-pythons"]
+    # ...which is only sound while make test grades every reference and stub on the host.
+    assert "def test_reference_solution_scores_full_marks" in (ROOT / "tests" / "test_mutants.py").read_text()
+    assert "def test_untouched_stub_loses_points" in (ROOT / "tests" / "test_mutants.py").read_text()
 
 
 # ---------------------------------------------------------------- the bundle's warning
@@ -167,6 +170,12 @@ def test_a_run_that_left_nothing_fails(tmp_path) -> None:
     outcome = tool.Outcome(tool.TARGETS[0])
     tool.judge(outcome, tmp_path)
     assert len(outcome.failures) == 3
+
+
+def test_ci_leaves_the_host_out_as_a_skip_not_a_pass(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("GRADER_PYTHONS_HOST", "0")
+    with pytest.raises(tool.Skip, match="make test"):
+        tool.run_host(tool.TARGETS[0], tmp_path, tmp_path / "log")
 
 
 @pytest.mark.parametrize("raised, code, closing", [

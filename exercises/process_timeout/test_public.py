@@ -60,7 +60,8 @@ def test_overrun_raises_timeout_error_in_time():
 def test_no_child_left_running():
     with pytest.raises(TimeoutError):
         run_with_timeout(sleep_forever, (), 0.3)
-    # (active_children() also joins the children that ended: the grader checks for zombies
-    # before anything collects them, and for the processes your child started.)
+    # (active_children() also joins the children that ended: the grader checks for children
+    # never joined before anything collects them, under every start method, and for the
+    # processes your child started.)
     alive = multiprocessing.active_children()
     assert not alive, f"{len(alive)} child process(es) still alive after the timeout: {alive}"
