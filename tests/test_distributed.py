@@ -279,10 +279,10 @@ def test_a_job_that_keeps_killing_workers_is_a_grader_failure_regraded_next_run(
         capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr(gd, "grade_payload", _kills_its_worker)
     monkeypatch.setattr(gd, "ALLOWED_FAILURES", 1)
-    # One job at a time: a dying worker takes down every job it runs, and Dask counts the
-    # death against each of them; alone, boris's job is the only one to blame.
+    # Two jobs at a time, and the worker holds the others queued: Dask counts each death
+    # against all of them. Run again alone, only boris's job dies again.
     out = tmp_path / "out"
-    code = cli.main(["grade", str(DEMO), "--exercise", "race_counter", "--cluster", "local:1",
+    code = cli.main(["grade", str(DEMO), "--exercise", "race_counter", "--cluster", "local:2",
                      "--out", str(out)])
     err = capsys.readouterr().err
     assert code == 0, err
