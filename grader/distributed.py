@@ -586,11 +586,50 @@ def _connected(spec: ClusterSpec) -> Iterator[tuple[Any, int]]:
     else:
         cluster = jobqueue_cluster(spec)
         cluster.scale(jobs=spec.nodes)
+    stop = threading.Event()
+    if spec.kind == "local":
+        threading.Thread(target=_keep_a_worker, args=(cluster, stop), daemon=True,
+                         name="grader-keep-a-worker").start()
     try:
         with Client(cluster) as client:
             yield client, spec.cores or 1
     finally:
+        stop.set()
         cluster.close()
+
+
+# A worker whose nanny could not restart it (under a heavy load, say) leaves the embedded
+# cluster without any: after this many seconds alone, a new one is started.
+NO_WORKER_SECONDS = 30.0
+
+
+def _keep_a_worker(cluster: Any, stop: threading.Event) -> None:
+    """The embedded cluster's watchdog: its jobs would otherwise wait for ever."""
+    alone_since: float | None = None
+    while not stop.wait(1.0):
+        try:
+            workers = len(cluster.scheduler_info.get("workers", {}))
+        except Exception:
+            continue
+        if workers:
+            alone_since = None
+            continue
+        alone_since = alone_since or time.monotonic()
+        if time.monotonic() - alone_since < NO_WORKER_SECONDS or stop.is_set():
+            continue
+        log.warning("the embedded Dask cluster lost its worker and it did not come back "
+                    "after %.0f s: starting a new one (its jobs are run again)",
+                    NO_WORKER_SECONDS)
+        try:
+            cluster.scale(0)
+            deadline = time.monotonic() + 60
+            while cluster.workers and time.monotonic() < deadline and not stop.is_set():
+                time.sleep(0.2)
+            if not stop.is_set():
+                cluster.scale(1)
+        except Exception as exc:
+            log.warning("could not start a new worker: %s", exc)
+        alone_since = None
 
 
 def _workers_cores(client: Any, timeout: float = 120.0) -> int:

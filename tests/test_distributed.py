@@ -557,3 +557,21 @@ def test_test_processes_see_the_machines_environment_not_the_nannys(
     gd.run(_jobs(["race_counter"], students=("ada",)), gd.ClusterSpec("local", cores=1),
            catalog=EXERCISES, on_done=done.append, grade=_environment)
     assert json.loads(done[0].result.message) == {"OMP_NUM_THREADS": None, "MKL_NUM_THREADS": None}
+
+
+@needs_dask
+def test_an_embedded_cluster_whose_worker_never_comes_back_gets_a_new_one(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gd, "NO_WORKER_SECONDS", 2.0)
+
+    def lose_the_worker_for_good(client) -> None:
+        # What a nanny that fails to restart its worker leaves: no worker, nobody coming.
+        nanny = next(iter(client.cluster.workers.values()))
+        client.sync(nanny.close)
+
+    done: list[Done] = []
+    todo = _jobs(["race_counter"], students=("ada", "boris"))
+    gd.run(todo, gd.ClusterSpec("local", cores=2), catalog=EXERCISES, on_done=done.append,
+           grade=_sleeper, on_client=lose_the_worker_for_good)
+    assert sorted(str(d.job.key) for d in done) == sorted(str(j.key) for j in todo)
+    assert all(d.error is None for d in done)
