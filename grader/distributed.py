@@ -24,8 +24,10 @@ submitted first and with a higher priority, as the local plan orders them.
 
 **Faults.** A worker lost mid-job (killed, out of memory, node gone) is rescheduled by
 Dask on another worker; a job that kills `allowed_failures + 1` workers ends with
-`KilledWorker`, handed to ON_DONE as an error, which the CLI stores as a grader failure
-(non-final: regraded next run). Test processes left by a dead worker are found by a mark
+`KilledWorker`. Dask counts each death against every job that worker held, so such a
+job is run once more alone on a worker (it asks for all its cores): a bystander then
+grades normally, and the culprit's second `KilledWorker` is handed to ON_DONE as an
+error, which the CLI stores as a grader failure (non-final: regraded next run). Test processes left by a dead worker are found by a mark
 in their environment and killed by the next job on that host and at the end of the run.
 Ctrl-C and SIGTERM cancel the futures and kill the test processes on every worker.
 """
@@ -40,6 +42,7 @@ import socket
 import tempfile
 import threading
 import time
+from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -441,21 +444,49 @@ def _run(payloads: list[tuple["Job", Payload]], spec: ClusterSpec,
         if on_client is not None:
             on_client(client)
         from distributed import as_completed
-        futures: dict[Any, "Job"] = {}
+        futures: dict[Any, tuple["Job", Payload]] = {}
         handled: set[Any] = set()
-        try:
-            # Correctness jobs first: a higher priority, and submitted before (the plan's
-            # order). Every job asks for cores: 1, or the whole worker for a timing job.
-            for job, payload in payloads:
-                need = cores if job.exercise.timing else 1
+        alone: set[str] = set()  # keys of the jobs already run again alone
+        # (job, payload, whole worker?) in the plan's order: correctness jobs first.
+        waiting = deque((job, payload, job.exercise.timing) for job, payload in payloads)
+        busy: dict[Any, int] = {}  # future in flight -> the cores it asked for
+        capacity = _Capacity(client, spec, cores)
+        finished = as_completed()
+
+        def fill() -> None:
+            """Submit what the cluster can run now, and no more. Dask counts a worker's
+            death against every job the worker holds, running or queued: holding only
+            what runs keeps a job that kills its worker from taking the queue with it."""
+            while waiting:
+                job, payload, whole = waiting[0]
+                need = cores if whole else 1
+                if busy and sum(busy.values()) + need > capacity():
+                    return
+                waiting.popleft()
+                # Every job asks for cores: 1, or the whole worker (a timing job).
                 future = client.submit(grade, payload, resources={RESOURCE: need}, pure=False,
-                                       priority=0 if job.exercise.timing else 1,
+                                       priority=0 if whole else 1,
                                        key=f"grade-{job.exercise.id}-{job.submission.student}-"
                                            f"{os.urandom(4).hex()}")
-                futures[future] = job
-            for future in as_completed(list(futures)):
+                futures[future] = (job, payload)
+                busy[future] = need
+                finished.add(future)
+
+        try:
+            fill()
+            for future in finished:
                 handled.add(future)
-                on_done(_done(future, futures[future]))
+                busy.pop(future, None)
+                job, payload = futures[future]
+                if _killed_worker(future) and str(job.key) not in alone:
+                    # Its worker's deaths may have been a neighbour's doing: run it again
+                    # alone on a worker (next, asking for all its cores); only the job
+                    # that kills workers dies again.
+                    alone.add(str(job.key))
+                    waiting.appendleft((job, payload, True))
+                else:
+                    on_done(_done(future, job))
+                fill()
         except BaseException:
             pending = [f for f in futures if f not in handled]
             client.cancel([f for f in pending if not f.done()])
@@ -466,7 +497,7 @@ def _run(payloads: list[tuple["Job", Payload]], spec: ClusterSpec,
             for future in pending:  # what finished meanwhile is a real result: keep it
                 if future.status == "finished":
                     try:
-                        on_done(_done(future, futures[future]))
+                        on_done(_done(future, futures[future][0]))
                     except BaseException:
                         continue
             raise
@@ -475,6 +506,30 @@ def _run(payloads: list[tuple["Job", Payload]], spec: ClusterSpec,
                 client.run(reap_orphans)
             except Exception as exc:
                 log.warning("could not reach every worker to clean up: %s", exc)
+
+
+class _Capacity:
+    """The cores the cluster has, for `fill`: what the workers declare, or what was asked
+    for while they are still coming (batch jobs waiting in the queue)."""
+
+    def __init__(self, client: Any, spec: ClusterSpec, cores: int) -> None:
+        self.client, self.expected = client, cores * (spec.nodes if spec.kind in ("slurm", "htcondor") else 1)
+        self.known, self.checked = 0, 0.0
+        self.live = spec.kind == "scheduler-file"  # workers come and go as they like
+
+    def __call__(self) -> int:
+        if not self.live:
+            return self.expected
+        if time.monotonic() - self.checked > 5.0:  # one round trip at most every 5 s
+            self.checked = time.monotonic()
+            workers = self.client.scheduler_info()["workers"].values()
+            self.known = sum(int(w.get("resources", {}).get(RESOURCE, 0)) for w in workers)
+        return max(self.known, 1)
+
+
+def _killed_worker(future: Any) -> bool:
+    from distributed import KilledWorker
+    return future.status == "error" and isinstance(future.exception(), KilledWorker)
 
 
 def _done(future: Any, job: "Job") -> "Done":
@@ -531,11 +586,50 @@ def _connected(spec: ClusterSpec) -> Iterator[tuple[Any, int]]:
     else:
         cluster = jobqueue_cluster(spec)
         cluster.scale(jobs=spec.nodes)
+    stop = threading.Event()
+    if spec.kind == "local":
+        threading.Thread(target=_keep_a_worker, args=(cluster, stop), daemon=True,
+                         name="grader-keep-a-worker").start()
     try:
         with Client(cluster) as client:
             yield client, spec.cores or 1
     finally:
+        stop.set()
         cluster.close()
+
+
+# A worker whose nanny could not restart it (under a heavy load, say) leaves the embedded
+# cluster without any: after this many seconds alone, a new one is started.
+NO_WORKER_SECONDS = 30.0
+
+
+def _keep_a_worker(cluster: Any, stop: threading.Event) -> None:
+    """The embedded cluster's watchdog: its jobs would otherwise wait for ever."""
+    alone_since: float | None = None
+    while not stop.wait(1.0):
+        try:
+            workers = len(cluster.scheduler_info.get("workers", {}))
+        except Exception:
+            continue
+        if workers:
+            alone_since = None
+            continue
+        alone_since = alone_since or time.monotonic()
+        if time.monotonic() - alone_since < NO_WORKER_SECONDS or stop.is_set():
+            continue
+        log.warning("the embedded Dask cluster lost its worker and it did not come back "
+                    "after %.0f s: starting a new one (its jobs are run again)",
+                    NO_WORKER_SECONDS)
+        try:
+            cluster.scale(0)
+            deadline = time.monotonic() + 60
+            while cluster.workers and time.monotonic() < deadline and not stop.is_set():
+                time.sleep(0.2)
+            if not stop.is_set():
+                cluster.scale(1)
+        except Exception as exc:
+            log.warning("could not start a new worker: %s", exc)
+        alone_since = None
 
 
 def _workers_cores(client: Any, timeout: float = 120.0) -> int:

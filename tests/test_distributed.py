@@ -279,10 +279,10 @@ def test_a_job_that_keeps_killing_workers_is_a_grader_failure_regraded_next_run(
         capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr(gd, "grade_payload", _kills_its_worker)
     monkeypatch.setattr(gd, "ALLOWED_FAILURES", 1)
-    # One job at a time: a dying worker takes down every job it runs, and Dask counts the
-    # death against each of them; alone, boris's job is the only one to blame.
+    # Two jobs at a time, and the worker holds the others queued: Dask counts each death
+    # against all of them. Run again alone, only boris's job dies again.
     out = tmp_path / "out"
-    code = cli.main(["grade", str(DEMO), "--exercise", "race_counter", "--cluster", "local:1",
+    code = cli.main(["grade", str(DEMO), "--exercise", "race_counter", "--cluster", "local:2",
                      "--out", str(out)])
     err = capsys.readouterr().err
     assert code == 0, err
@@ -557,3 +557,21 @@ def test_test_processes_see_the_machines_environment_not_the_nannys(
     gd.run(_jobs(["race_counter"], students=("ada",)), gd.ClusterSpec("local", cores=1),
            catalog=EXERCISES, on_done=done.append, grade=_environment)
     assert json.loads(done[0].result.message) == {"OMP_NUM_THREADS": None, "MKL_NUM_THREADS": None}
+
+
+@needs_dask
+def test_an_embedded_cluster_whose_worker_never_comes_back_gets_a_new_one(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gd, "NO_WORKER_SECONDS", 2.0)
+
+    def lose_the_worker_for_good(client) -> None:
+        # What a nanny that fails to restart its worker leaves: no worker, nobody coming.
+        nanny = next(iter(client.cluster.workers.values()))
+        client.sync(nanny.close)
+
+    done: list[Done] = []
+    todo = _jobs(["race_counter"], students=("ada", "boris"))
+    gd.run(todo, gd.ClusterSpec("local", cores=2), catalog=EXERCISES, on_done=done.append,
+           grade=_sleeper, on_client=lose_the_worker_for_good)
+    assert sorted(str(d.job.key) for d in done) == sorted(str(j.key) for j in todo)
+    assert all(d.error is None for d in done)
