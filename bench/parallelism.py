@@ -17,7 +17,7 @@ verdicts (in-kernel concurrency, share of time inside reconstruct(), CPU / seria
 worker processes, speedup and the machine probe).
 
 The figures of a passing test do not reach the grader (the plugin reports only a failing
-test's details), so grader/timing.py also appends each verdict's figures to the file
+test's details), so grader/timing/ also appends each verdict's figures to the file
 named by BENCH_PARALLELISM_LOG. Under bubblewrap the test process has a private /tmp and
 cannot write there: --sandbox plain (the default here) grades in a plain child process,
 which measures the same; --sandbox bwrap gives the counts without the figures.

@@ -7,7 +7,7 @@ also reflects cpusets), capped by the cgroup CPU bandwidth quota (v2 `cpu.max`, 
 `cpu.cfs_quota_us / cpu.cfs_period_us`) of our cgroup and every ancestor, and by the
 GRADER_CORES setting an instructor may use to run several graders side by side.
 
-Policy (applied by grader/timing.py): a parallelism test asks for workers, gets
+Policy (applied by grader/timing/): a parallelism test asks for workers, gets
 `min(wish, usable)`, and on a machine with a single usable core it cannot tell a parallel
 solution from a serial one: those tests pass with the note "not judged", never fail a
 student for the machine.

@@ -5,7 +5,7 @@ records from inside each call which process ran it and when (grader/kernels/evid
 The verdicts rest on that evidence, not on the clock alone:
 
 - CPU-bound fits: in-kernel concurrency over interleaved rounds of the serial loop, the
-  reference and the submission (grader/timing.py's rule, as in parallel_histogram), and
+  reference and the submission (the rule of grader/timing/rule.py, as in parallel_histogram), and
   which processes ran the fits: threads show as one PID, a pool per item as many.
 - Blocking fetches: how many fetches were in flight at once, on average over the call.
   Sleeping threads need no CPU, so a busy machine barely changes it. Processes do overlap
@@ -125,7 +125,7 @@ def reference_run_cpu_tasks(func: Callable, items: list, workers: int) -> list:
     It lives here rather than being loaded from solutions/ because the sandbox stages no
     solution; it needs nothing of its own pickled (only `func` and the items), so it runs
     from a test module. Its concurrency in the same rounds tells the rule whether the
-    machine let any parallel code show parallelism (grader/timing.py)."""
+    machine let any parallel code show parallelism (grader/timing/)."""
     if workers <= 1 or len(items) <= 1:
         return [func(x) for x in items]
     workers = min(workers, len(items))

@@ -3,7 +3,7 @@
 The counts are compared with the serial loop under the bin rule of the README. The
 parallelism tests do not rest on wall-clock time, which a neighbour's job on the machine
 changes: the grader's detector.py records, inside reconstruct(), which process computed
-and when (grader/kernels/evidence.py), and grader/timing.py judges that evidence over
+and when (grader/kernels/evidence.py), and grader/timing/ judges that evidence over
 interleaved rounds of the serial loop, the reference solution and the submission.
 """
 from __future__ import annotations
