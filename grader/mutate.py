@@ -21,6 +21,9 @@ place where an operator applies, each the whole file with that single change:
     drop_acquire         an explicit `x.acquire()` statement removed
     drop_timeout         the timeout of an `acquire`, `wait`, `join`, `get` or `result` dropped
     one_worker           an executor or pool given one worker (the serial answer)
+    weaker_primitive     BoundedSemaphore made Semaphore, RLock made Lock
+    swallow_error        a `raise SomeError(...)` made `pass` (not a check of the arguments
+                         at the top of a function, which no interface here specifies)
 
 A mutant's id, `<operator>:<function>:<n>` (the n-th place of that operator in that
 function), stays the same when unrelated lines of the solution move. Nothing here runs
@@ -220,6 +223,64 @@ def drop_timeout(tree: ast.Module) -> Iterator[Site]:
                     call.args = call.args[:-1] if call.func.attr == "wait_for" else []
             yield Site(_function(tree, path), node.lineno,
                        f"the timeout of `{_text(node)}` dropped (waits for ever)", apply)
+
+
+WEAKER = {"BoundedSemaphore": "Semaphore", "RLock": "Lock"}
+WHAT_IS_LOST = {"BoundedSemaphore": "a release too many is no longer refused",
+                "RLock": "a thread taking it twice now waits for itself"}
+
+
+def weaker_primitive(tree: ast.Module) -> Iterator[Site]:
+    for node, path in _walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        if name in WEAKER:
+            def apply(t: ast.Module, path: Path_ = path) -> None:
+                f = _resolve(t, path).func
+                if isinstance(f, ast.Attribute):
+                    f.attr = WEAKER[f.attr]
+                else:
+                    f.id = WEAKER[f.id]
+            yield Site(_function(tree, path), node.lineno,
+                       f"`{_text(node)}` made a {WEAKER[name]} ({WHAT_IS_LOST[name]})", apply)
+
+
+def _validates_arguments(func: ast.FunctionDef | None, stmt: ast.stmt) -> bool:
+    """Whether STMT is the function's first statement (after its docstring): a check of
+    the arguments, which the interfaces of the exercises leave unspecified."""
+    if func is None:
+        return False
+    body = func.body[1:] if func.body and isinstance(func.body[0], ast.Expr) \
+        and isinstance(func.body[0].value, ast.Constant) else func.body
+    return bool(body) and body[0] is stmt
+
+
+def swallow_error(tree: ast.Module) -> Iterator[Site]:
+    for node, path in _walk(tree):
+        if not isinstance(node, ast.If):
+            continue
+        func, _ = _enclosing_def(tree, path)
+        if _validates_arguments(func, node):
+            continue
+        for i, stmt in enumerate(node.body):
+            if isinstance(stmt, ast.Raise) and stmt.exc is not None:
+                def apply(t: ast.Module, p: Path_ = path + (("body", i),)) -> None:
+                    stmts, j = _owner(t, p)
+                    stmts[j] = ast.Pass()
+                yield Site(_function(tree, path), stmt.lineno,
+                           f"`{_text(stmt).splitlines()[0]}` dropped (the error is swallowed)", apply)
+    for node, path in _walk(tree):
+        if isinstance(node, ast.ExceptHandler):
+            for i, stmt in enumerate(node.body):
+                if isinstance(stmt, ast.Raise) and stmt.exc is not None:
+                    def apply(t: ast.Module, p: Path_ = path + (("body", i),)) -> None:
+                        stmts, j = _owner(t, p)
+                        stmts[j] = ast.Pass()
+                    yield Site(_function(tree, path), stmt.lineno,
+                               f"`{_text(stmt).splitlines()[0]}` in an except block dropped "
+                               "(the error is swallowed)", apply)
 
 
 def one_worker(tree: ast.Module) -> Iterator[Site]:
@@ -520,4 +581,6 @@ OPERATORS: dict[str, Callable[[ast.Module], Iterator[Site]]] = {
     "call_twice": call_twice,
     "drop_timeout": drop_timeout,
     "one_worker": one_worker,
+    "weaker_primitive": weaker_primitive,
+    "swallow_error": swallow_error,
 }

@@ -145,6 +145,34 @@ def test_call_twice_duplicates_a_given_callback():
     assert m.source.count("self._load(key)") == 2
 
 
+def test_weaker_primitive_and_swallowed_error():
+    sample = textwrap.dedent('''
+        import threading
+
+        class Pool:
+            def __init__(self, n):
+                if n < 1:
+                    raise ValueError("n must be at least 1")
+                self._slots = threading.BoundedSemaphore(n)
+                self._lock = threading.RLock()
+
+            def give_back(self):
+                try:
+                    self._slots.release()
+                except ValueError:
+                    raise ValueError("more releases than takes") from None
+                if self._slots is None:
+                    raise RuntimeError("closed")
+    ''')
+    weaker = {m.description.split("`")[1]: m for m in only(sample, "weaker_primitive")}
+    assert "threading.Semaphore(n)" in weaker["threading.BoundedSemaphore(n)"].source
+    assert "self._lock = threading.Lock()" in weaker["threading.RLock()"].source
+    swallowed = only(sample, "swallow_error")
+    # The check of the arguments at the top of __init__ is left alone.
+    assert len(swallowed) == 2 and all("n must be at least 1" in m.source for m in swallowed)
+    assert all(m.source.count("raise ") == 2 for m in swallowed)
+
+
 def test_drop_timeout_and_one_worker():
     (m,) = only(MONITOR, "drop_timeout")
     assert "cond.wait()" in m.source
