@@ -5,7 +5,9 @@ an instructor editing the catalogue never has to read a traceback.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,6 +71,24 @@ class Exercise:
             if p.is_file():
                 digest.update(p.name.encode() + b"\0" + p.read_bytes())
         return digest.hexdigest()[:16]
+
+
+def exercise_to_json(exercise: Exercise) -> str:
+    """The exercise as JSON: how the grader hands it to a test process (grader/channel.py)
+    and writes it into the student bundle's course.json."""
+    return json.dumps(dataclasses.asdict(exercise), default=str)
+
+
+def exercise_from_json(text: str) -> Exercise:
+    """The Exercise that exercise_to_json wrote (fields it does not know are ignored)."""
+    data = json.loads(text)
+    data["tests"] = tuple(TestSpec(**t) for t in data["tests"])
+    data["path"] = Path(data["path"])
+    data["solution"] = Path(data["solution"]) if data.get("solution") else None
+    for name in ("topics", "files", "given"):
+        data[name] = tuple(data.get(name, ()))
+    known = {f.name for f in dataclasses.fields(Exercise)}
+    return Exercise(**{k: v for k, v in data.items() if k in known})
 
 
 class _Fields:

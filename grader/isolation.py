@@ -43,9 +43,10 @@ from typing import Iterable
 
 import psutil
 
+from grader.channel import RUN_TOKEN
+
 log = logging.getLogger(__name__)
 
-ENV_RUN_TOKEN = "GRADER_RUN_TOKEN"  # inherited by everything the child starts: finds escaped daemons
 ENV_MODE = "GRADER_SANDBOX"  # plain | bwrap | auto
 GRADER_DIR = Path(__file__).resolve().parent
 REPO_ROOT = GRADER_DIR.parent  # exercises/ and solutions/ sit beside grader/
@@ -483,6 +484,6 @@ def _session_of(pid: int) -> int | None:
 
 def _has_token(p: psutil.Process, token: str) -> bool:
     try:
-        return p.environ().get(ENV_RUN_TOKEN) == token
+        return p.environ().get(RUN_TOKEN) == token
     except (psutil.Error, OSError):
         return False

@@ -1,21 +1,10 @@
 """The grader's pytest plugin, loaded with `-p grader.plugin` inside the test process.
 
 It gives hidden tests their fixtures (`student`, `exercise`, `engine`) and reports the
-outcome of every test as one JSON line on a channel the student's code cannot forge
-without reading this process's memory: a results file outside the staged copy that the
-parent opened and handed down as a bare descriptor (no path in the environment), each
-line authenticated by an HMAC under a per-process key that arrives through a pipe. Both
-descriptors are taken, the key read and its pipe closed, and the variables naming them
-removed, in pytest_configure: before any student code is imported. Lines carry a sequence
-number, so a genuine line copied again is rejected too. Stdout is only ever a log; the
-grader never parses it. The protocol (per line: hex MAC, a space, one JSON object with the
-writer's "pid" and "seq"):
-
-    {"event": "collected", "tests": [{"nodeid", "test", "function"}, ...]}
-    {"event": "collect_error", "where": nodeid, "message": str}
-    {"event": "start", "nodeid", "test", "function", "timeout": s}
-    {"event": "result", "nodeid", "test", "function", "verdict", "message", "details", "duration"}
-    {"event": "done", "exitstatus": int}
+outcome of every test as one authenticated JSON line on the results channel that the
+parent handed down (the protocol, both its ends and the environment variables are in
+grader/channel.py). The channel is taken in pytest_configure, before any student code is
+imported.
 
 After "done" the process leaves with os._exit: threads a student left running (a
 deadlock the test already reported) must not keep it alive.
@@ -33,11 +22,7 @@ that also patches these checks could still win: see the threat model in README.m
 """
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import hmac
 import importlib
-import json
 import os
 import sys
 import threading
@@ -47,46 +32,21 @@ from typing import Any, Iterator
 
 import pytest
 
-from grader.catalog import Exercise, load_exercise
-from grader.model import SPEEDUP_VERDICT, TestSpec
+from grader import channel
+from grader.catalog import Exercise, exercise_from_json
+from grader.model import SPEEDUP_VERDICT
 from grader.testing import Failure, StudentImportError
-
-ENV_EXERCISE = "GRADER_EXERCISE"  # the Exercise as JSON, so in-memory overrides reach the child
-ENV_EXERCISE_DIR = "GRADER_EXERCISE_DIR"  # the exercise folder (fallback: load exercise.yaml)
-ENV_STAGED = "GRADER_STAGED_DIR"  # the staged copy: student files, given files, hidden/
-ENV_CHANNEL = "GRADER_CHANNEL"  # "<results fd>:<key fd>": inherited descriptors, never a path
-ENV_REPLAY_SEED = "GRADER_REPLAY_SEED"  # replay one recorded schedule (read by grader.concurrency)
-
-MESSAGE_LINES = 6  # a failure message is a few lines, never a whole pytest report
-
 
 # --------------------------------------------------------------------------- exercise
 
-def exercise_to_json(exercise: Exercise) -> str:
-    return json.dumps(dataclasses.asdict(exercise), default=str)
-
-
-def exercise_from_json(text: str) -> Exercise:
-    data = json.loads(text)
-    data["tests"] = tuple(TestSpec(**t) for t in data["tests"])
-    data["path"] = Path(data["path"])
-    data["solution"] = Path(data["solution"]) if data.get("solution") else None
-    for name in ("topics", "files", "given"):
-        data[name] = tuple(data.get(name, ()))
-    known = {f.name for f in dataclasses.fields(Exercise)}
-    return Exercise(**{k: v for k, v in data.items() if k in known})
-
-
 def _current_exercise() -> Exercise:
-    if os.environ.get(ENV_EXERCISE):
-        return exercise_from_json(os.environ[ENV_EXERCISE])
-    if os.environ.get(ENV_EXERCISE_DIR):
-        return load_exercise(Path(os.environ[ENV_EXERCISE_DIR]))
-    raise RuntimeError(f"grader.plugin: neither {ENV_EXERCISE} nor {ENV_EXERCISE_DIR} is set")
+    if os.environ.get(channel.EXERCISE):
+        return exercise_from_json(os.environ[channel.EXERCISE])
+    raise RuntimeError(f"grader.plugin: {channel.EXERCISE} is not set (the grader sets it)")
 
 
 def _staged_dir() -> Path:
-    return Path(os.environ.get(ENV_STAGED) or os.getcwd())
+    return Path(os.environ.get(channel.STAGED) or os.getcwd())
 
 
 # --------------------------------------------------------------------------- student
@@ -254,48 +214,7 @@ def engine(request: pytest.FixtureRequest, exercise: Exercise) -> Iterator[Any]:
 
 # --------------------------------------------------------------------------- outcomes
 
-class _Channel:
-    """The authenticated results channel: the parent checks every line's MAC and sequence."""
-
-    def __init__(self, fd: int, key: bytes) -> None:
-        # Student code must not inherit it: not through exec, not as a path it can read.
-        os.set_inheritable(fd, False)
-        self.fd, self._key = fd, key
-        self.pid = os.getpid()
-        self.seq = 0
-        self.lock = threading.Lock()
-
-    def send(self, event: str, **fields: Any) -> None:
-        if os.getpid() != self.pid:
-            return  # a forked copy of this process (a student's fork) has nothing to report
-        with self.lock:
-            self.seq += 1
-            record = {"event": event, "pid": self.pid, "seq": self.seq, **fields}
-            body = json.dumps(_jsonable(record)).encode()
-            mac = hmac.new(self._key, body, hashlib.sha256).hexdigest().encode()
-            # O_APPEND and one write a line: a record lands whole even beside a forged one.
-            data = mac + b" " + body + b"\n"
-            while data:
-                data = data[os.write(self.fd, data):]
-
-
-def open_channel() -> _Channel | None:
-    """Take the channel the parent handed down, and leave no trace of it in the environment."""
-    spec = os.environ.pop(ENV_CHANNEL, None)
-    os.environ.pop(ENV_EXERCISE_DIR, None)  # the repository's path: the child needs none of it
-    if not spec:
-        return None
-    results_fd, key_fd = (int(part) for part in spec.split(":"))
-    key = b""
-    while chunk := os.read(key_fd, 256):
-        key += chunk
-    os.close(key_fd)
-    if len(key) < 16:
-        raise RuntimeError("grader.plugin: the results channel's key did not arrive")
-    return _Channel(results_fd, key)
-
-
-_channel: _Channel | None = None
+_channel: channel.Writer | None = None
 
 
 def _send(event: str, **fields: Any) -> None:
@@ -364,21 +283,9 @@ def _changed_code() -> list[str]:
 _MISSING = object()
 
 
-def _jsonable(value: Any, depth: int = 0) -> Any:
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    if depth > 20:
-        return repr(value)
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v, depth + 1) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [_jsonable(v, depth + 1) for v in value]
-    return repr(value)
-
-
 def pytest_configure(config: pytest.Config) -> None:
     global _channel
-    _channel = open_channel()
+    _channel = channel.open_writer()
     if _channel is not None:
         _install_guard(_channel)
         try:  # imported now, so that the snapshot holds it before any student code runs
@@ -387,7 +294,7 @@ def pytest_configure(config: pytest.Config) -> None:
             pass
 
 
-def _install_guard(channel: _Channel) -> None:
+def _install_guard(writer: channel.Writer) -> None:
     """The audit hook (grader/guard.py), before any student code: frame walks are tampering,
     code the student compiles is the student's. It reports through the channel, then kills."""
     from grader import guard
@@ -395,7 +302,7 @@ def _install_guard(channel: _Channel) -> None:
     staged = _staged_dir()
     exercise = _current_exercise()
     given = {str(staged / name) for name in exercise.given}
-    send = channel.send
+    send = writer.send
     guard.install(staged, given, lambda reason: send("tampered", reason=reason))
 
 
@@ -601,8 +508,8 @@ def _last_frame_in(tb: TracebackType | None, filename: str) -> int | None:
 
 def _first_lines(text: str) -> str:
     lines = text.strip().splitlines()
-    kept = "\n".join(lines[:MESSAGE_LINES])
-    return kept + ("\n..." if len(lines) > MESSAGE_LINES else "")
+    kept = "\n".join(lines[:channel.MESSAGE_LINES])
+    return kept + ("\n..." if len(lines) > channel.MESSAGE_LINES else "")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

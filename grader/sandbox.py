@@ -5,7 +5,8 @@ staged copy (the student's files, the given files, the hidden tests, a pytest.in
 a previous process planted survives) and runs pytest on it in a new session with resource
 limits, an output cap and a watchdog; the plugin removes the hidden tests' source from it
 once collected, before any student code runs.
-Outcomes come only from the results channel the plugin writes (see grader/plugin.py).
+Outcomes come only from the results channel the plugin writes (grader/channel.py: the
+protocol, both its ends and the variables the child gets).
 
 The parent fails closed: a test that started and never reported gets "crash" or
 "timeout" with what happened, a test that never started gets "not judged"; the tests
@@ -25,12 +26,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import hmac
-import json
 import os
 import re
 import resource
-import secrets
 import shutil
 import signal
 import subprocess
@@ -43,10 +41,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from grader import plugin
-from grader.catalog import Exercise
+from grader import channel
+from grader.catalog import Exercise, exercise_to_json
 from grader.cores import CORES_ENV
-from grader.isolation import (ENV_RUN_TOKEN, Cgroup, become_subreaper, bwrap_command, clean_shared_tmp,
+from grader.isolation import (Cgroup, become_subreaper, bwrap_command, clean_shared_tmp,
                               exit_status, give_back_uid, hand_over, kill_everything, sandbox_mode,
                               take_uid, track)
 from grader.isolation import live as _live
@@ -59,7 +57,7 @@ POLL = 0.05  # seconds between looks at the results channel
 TREE_POLL = 0.5  # seconds between snapshots of the child's process tree
 OUTPUT_TAIL = 64 << 10  # bytes of the latest output kept in memory past the cap (crash dumps)
 EXIT_GRACE = 5.0  # after its last test, the process gets this long to leave
-MESSAGE_CHARS = 800  # a test's message in the reports: at most this long (and plugin.MESSAGE_LINES lines)
+MESSAGE_CHARS = 800  # a test's message in the reports: at most this long (and channel.MESSAGE_LINES lines)
 DETAIL_CHARS = 4000  # one string among a test's details (a trace line, a figure's label)
 DETAIL_ITEMS = 2000  # entries of one list or mapping among the details (the steps of a trace)
 PYTEST_INI = "[pytest]\n# The staged copy is the rootdir: no configuration from elsewhere applies.\n"
@@ -279,20 +277,16 @@ class _Run:
         hand_over(self.staged, self.run_dir, uid)
         results = self.run_dir / f"results-{self.processes}.jsonl"
         token = uuid.uuid4().hex
-        key = secrets.token_bytes(32)  # a fresh key per process: no line of another process replays
         # The child gets descriptors, not paths: the results file opened for appending and
         # the read end of a pipe holding the key (the plugin reads it, then closes it).
-        results_fd = os.open(results, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL, 0o600)
-        key_read, key_write = os.pipe()
-        os.write(key_write, key)
-        os.close(key_write)
+        key, results_fd, key_read = channel.hand_down(results)
         command = self._command()
         if self.mode == "bwrap":
             command = bwrap_command(command, self.staged, uid)
         launched = time.time()
         cgroup = Cgroup()  # everything the test starts stays in it, killed at once at the end
         try:
-            proc = _launch(command, self.staged, self._env(f"{results_fd}:{key_read}", token),
+            proc = _launch(command, self.staged, self._env(channel.spec(results_fd, key_read), token),
                            self.exercise, pass_fds=(results_fd, key_read),
                            user=uid if self.mode == "user" else None)
             cgroup.add(proc.pid)  # before Python even starts: nothing of the student's ran yet
@@ -305,7 +299,7 @@ class _Run:
         pump = threading.Thread(target=self.output.pump, args=(proc.stdout.fileno(),), daemon=True)
         pump.start()
         # Under bwrap the test process has a pid of its own namespace: learnt from its first line.
-        channel = _Channel(results, key, proc.pid if self.mode != "bwrap" else None)
+        reader = channel.Reader(results, key, proc.pid if self.mode != "bwrap" else None)
         current: dict[str, Any] | None = None
         self.importing = None
         self.output_mark = self.output.total
@@ -315,7 +309,7 @@ class _Run:
         killed: str | None = None
         try:
             while True:
-                for record in channel.read():
+                for record in reader.read():
                     current = self._handle(record, current)
                     if record["event"] == "start":
                         started = time.monotonic()
@@ -330,7 +324,7 @@ class _Run:
                     break
                 everything_ran = self.collected is not None and all(
                     t["nodeid"] in self.records for t in self.collected)
-                if everything_ran or channel.done:
+                if everything_ran or reader.done:
                     finished_at = finished_at or now
                     if now - finished_at > EXIT_GRACE:
                         killed = "lingering"  # a student's thread or child keeps it alive; outcomes are in
@@ -348,9 +342,9 @@ class _Run:
             proc.stdout.close()
         if _cancelled.is_set():
             raise Cancelled("grading was cancelled")
-        for record in channel.read():  # what it wrote just before it ended
+        for record in reader.read():  # what it wrote just before it ended
             current = self._handle(record, current)
-        self.forged += channel.rejected
+        self.forged += reader.rejected
         if current is not None:
             self._unfinished(current, killed, returncode, time.monotonic() - started)
         if self.collected is None:
@@ -437,7 +431,7 @@ class _Run:
                 # a hidden file that fails to import costs its own tests, not everyone's
                 "--continue-on-collection-errors", "hidden", *done]
 
-    def _env(self, channel: str, token: str) -> dict[str, str]:
+    def _env(self, channel_spec: str, token: str) -> dict[str, str]:
         # Nothing from the grader's own pytest or Python configuration leaks in.
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(("PYTEST_", "PYTHON", "GRADER_", "COV_"))}
@@ -448,14 +442,13 @@ class _Run:
             "TMPDIR": str(self.staged / "tmp"),
             # The exercise as the child sees it: its folder is the staged copy (which holds
             # everything the tests need), so no path into the repository reaches the child.
-            plugin.ENV_EXERCISE: plugin.exercise_to_json(
-                dataclasses.replace(self.exercise, path=self.staged, solution=None)),
-            plugin.ENV_STAGED: str(self.staged),
-            plugin.ENV_CHANNEL: channel,
-            ENV_RUN_TOKEN: token,
+            channel.EXERCISE: exercise_to_json(dataclasses.replace(self.exercise, path=self.staged, solution=None)),
+            channel.STAGED: str(self.staged),
+            channel.CHANNEL: channel_spec,
+            channel.RUN_TOKEN: token,
         })
         if self.replay_seed is not None:
-            env[plugin.ENV_REPLAY_SEED] = str(self.replay_seed)
+            env[channel.REPLAY_SEED] = str(self.replay_seed)
         # The instructor's cap on usable cores is for the timing tests, which run here.
         if os.environ.get(CORES_ENV, "").strip():
             env[CORES_ENV] = os.environ[CORES_ENV].strip()
@@ -470,10 +463,10 @@ def capped(text: Any) -> str:
     student cannot pour a file's content into the report through an exception."""
     text = str(text)
     lines = text.strip().splitlines()
-    kept = "\n".join(lines[:plugin.MESSAGE_LINES])
+    kept = "\n".join(lines[:channel.MESSAGE_LINES])
     if len(kept) > MESSAGE_CHARS:
         kept = kept[:MESSAGE_CHARS].rstrip() + " ..."
-    elif len(lines) > plugin.MESSAGE_LINES:
+    elif len(lines) > channel.MESSAGE_LINES:
         kept += "\n..."
     return kept
 
@@ -496,58 +489,6 @@ def _hard_limit(timeout: float | None) -> float:
     if not timeout:
         return float("inf")  # the run's own limit still applies
     return timeout + min(5.0, 1.0 + 0.1 * timeout)
-
-
-class _Channel:
-    """Reads the plugin's lines, keeping only authentic ones of the process we started, in order.
-
-    A line counts only with the right HMAC (the key went to the plugin alone), from the
-    test process (its pid: known in plain mode, the first authentic line's under bwrap)
-    and with the next sequence number (a copied genuine line does not count twice).
-    """
-
-    def __init__(self, path: Path, key: bytes, pid: int | None) -> None:
-        self.path, self.key, self.pid = path, key, pid
-        self.offset = 0
-        self.pending = b""
-        self.done = False
-        self.seq = 0
-        self.rejected = 0  # lines that were not the plugin's: forged, replayed or mangled
-
-    def read(self) -> list[dict[str, Any]]:
-        with open(self.path, "rb") as f:
-            f.seek(self.offset)
-            data = f.read()
-        self.offset += len(data)
-        lines = (self.pending + data).split(b"\n")
-        self.pending = lines.pop()  # a line still being written
-        records = []
-        for line in lines:
-            record = self._authentic(line)
-            if record is None:
-                self.rejected += bool(line.strip())
-                continue
-            records.append(record)
-            self.done = self.done or record.get("event") == "done"
-        return records
-
-    def _authentic(self, line: bytes) -> dict[str, Any] | None:
-        mac, _, body = line.partition(b" ")
-        expected = hmac.new(self.key, body, hashlib.sha256).hexdigest().encode()
-        if not hmac.compare_digest(mac, expected):
-            return None
-        try:
-            record = json.loads(body)
-        except ValueError:
-            return None
-        if not isinstance(record, dict) or record.get("seq") != self.seq + 1:
-            return None
-        if self.pid is None:
-            self.pid = record.get("pid")
-        if record.get("pid") != self.pid:
-            return None
-        self.seq += 1
-        return record
 
 
 # --------------------------------------------------------------------------- processes

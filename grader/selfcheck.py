@@ -49,7 +49,9 @@ import sys
 import types
 from pathlib import Path
 
-from grader.plugin import ENV_EXERCISE, ENV_STAGED, Student, exercise_from_json
+from grader.catalog import exercise_from_json
+from grader.channel import EXERCISE, STAGED
+from grader.plugin import Student
 from grader.testing import StudentImportError
 
 
@@ -65,8 +67,8 @@ class _DoesNotImport(types.ModuleType):
 
 
 def _preload():
-    exercise = exercise_from_json(os.environ[ENV_EXERCISE])
-    student = Student(Path(os.environ[ENV_STAGED]), exercise)
+    exercise = exercise_from_json(os.environ[EXERCISE])
+    student = Student(Path(os.environ[STAGED]), exercise)
     for file in (*exercise.files, *exercise.given):
         name = file.removesuffix(".py")
         if "/" in name or name in sys.modules:
@@ -98,7 +100,7 @@ def load_manifest(bundle: Path) -> list[dict[str, Any]]:
 
 def bundle_exercises(bundle: Path, ids: Sequence[str] | None = None) -> list["Exercise"]:
     """The bundle's exercises as the grader's Exercise objects, their paths in the bundle."""
-    from grader.plugin import exercise_from_json
+    from grader.catalog import exercise_from_json
     bundle = Path(bundle).resolve()
     entries = load_manifest(bundle)
     exercises = []
