@@ -192,7 +192,7 @@ def run(todo: Sequence[Job], grade: Callable[[Job], ExerciseResult], *, jobs: in
     ON_DONE in this thread as each job finishes, so the caller stores it at once.
 
     On Ctrl-C (or any exception from ON_DONE): no new job starts, STOP is called to end
-    the running ones early (the CLI passes sandbox.cancel_all, which kills their test
+    the running ones early (the CLI passes isolation.cancel_all, which kills their test
     processes for good, hence not a default), jobs that did finish are still handed to
     ON_DONE, and the exception goes on.
     """

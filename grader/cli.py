@@ -265,7 +265,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
                 step(done.job, result)
                 sys.stderr.flush()
 
-            from grader.sandbox import cancel_all  # Ctrl-C: kill the running tests at once
+            from grader.isolation import cancel_all  # Ctrl-C: kill the running tests at once
             try:
                 if cluster is None:
                     batch.run(work.todo, grade, jobs=jobs, on_done=store, stop=cancel_all)

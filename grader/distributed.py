@@ -384,14 +384,14 @@ def _reap_zombies() -> None:
 def stop_tests() -> None:
     """On every worker when the driver stops: kill the running test processes now, then,
     once the interrupted jobs have left, let this worker grade again (it may outlive us)."""
-    from grader import sandbox
-    sandbox.cancel_all()
+    from grader import isolation
+    isolation.cancel_all()
 
     def reopen() -> None:
         deadline = time.monotonic() + 60
         while _running and time.monotonic() < deadline:
             time.sleep(0.1)
-        sandbox._cancelled.clear()  # the sandbox's own stop flag: set by cancel_all
+        isolation.cancelled.clear()  # the stop flag cancel_all set
 
     threading.Thread(target=reopen, daemon=True).start()
 

@@ -20,6 +20,10 @@ Three modes, chosen once per grader process (see `sandbox_mode`), strongest firs
 
 GRADER_SANDBOX=plain|user|bwrap|auto (default auto) overrides the choice, e.g. to test them.
 
+This module owns the test process from start to end: its resource limits (`limits`), its
+start (`launch`), stopping every one at once when the grader stops (`cancel_all`), and
+what its exit status means in words (`exit_description`).
+
 Whatever the mode, the cleanup after a run (`kill_everything`) finds everything the test
 process started, including daemons that left its session: by cgroup, by user id, by
 session, by a token in their environment, or because the grader adopted them as child
@@ -30,6 +34,7 @@ from __future__ import annotations
 import ctypes
 import logging
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -39,7 +44,6 @@ import time
 import uuid
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable
 
 import psutil
 
@@ -487,3 +491,86 @@ def _has_token(p: psutil.Process, token: str) -> bool:
         return p.environ().get(RUN_TOKEN) == token
     except (psutil.Error, OSError):
         return False
+
+
+# --------------------------------------------------------------------------- the test process
+
+SIGNALS = {"SIGSEGV": "segmentation fault", "SIGBUS": "bus error", "SIGABRT": "aborted",
+           "SIGFPE": "arithmetic error", "SIGILL": "illegal instruction",
+           "SIGXCPU": "CPU time limit exceeded", "SIGXFSZ": "file size limit exceeded",
+           "SIGKILL": "killed; out of memory?", "SIGTERM": "terminated"}
+
+
+class Cancelled(Exception):
+    """The grader is stopping (cancel_all): this run's outcomes mean nothing."""
+
+
+cancelled = threading.Event()  # set by cancel_all: no test process starts any more
+
+
+def cancel_all() -> None:
+    """Kill every test process now running and start no more: the grader is stopping.
+
+    Runs in other threads then raise Cancelled (after their usual cleanup) instead of
+    reporting verdicts about processes we killed ourselves.
+    """
+    cancelled.set()
+    with live_lock:
+        running = list(live)
+    for pid in running:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def launch(command: list[str], cwd: Path, env: dict[str, str], limits: list[tuple[int, tuple[int, int]]],
+           pass_fds: tuple[int, ...] = (), user: int | None = None) -> subprocess.Popen[bytes]:
+    """The test process: in a new session, under LIMITS (see `limits`), with only PASS_FDS
+    inherited, as USER where it has one; registered as live before anything else can look."""
+
+    def apply_limits() -> None:
+        # Runs between fork and exec, possibly while other grader threads hold locks:
+        # only setrlimit calls with values computed beforehand, nothing that allocates or locks.
+        for kind, value in limits:
+            resource.setrlimit(kind, value)
+
+    with live_lock:  # so a cleanup in another thread never takes this new child for an orphan
+        proc = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=pass_fds,
+                                start_new_session=True, preexec_fn=apply_limits,
+                                # as a user of its own: no groups, nothing of the grader's to signal or write
+                                **({"user": user, "group": user, "extra_groups": []} if user is not None else {}))
+        live.add(proc.pid)
+    return proc
+
+
+def limits(run_timeout: float, memory_mb: int) -> list[tuple[int, tuple[int, int]]]:
+    """The resource limits of a test process of an exercise with these settings."""
+    cpu = int(run_timeout) + 10  # per process; the wall-clock watchdog acts first
+    wanted = [
+        (resource.RLIMIT_AS, memory_mb * 2**20, memory_mb * 2**20),
+        (resource.RLIMIT_CPU, cpu, cpu + 5),  # soft: SIGXCPU, a crash we can name; hard: SIGKILL
+        (resource.RLIMIT_NOFILE, 1024, 1024),
+        (resource.RLIMIT_CORE, 0, 0),
+        (resource.RLIMIT_FSIZE, 256 * 2**20, 256 * 2**20),  # a runaway write fails, the disk stays free
+    ]
+    result = []
+    for kind, soft, hard in wanted:
+        _, ceiling = resource.getrlimit(kind)  # never ask for more than the grader itself may have
+        if ceiling != resource.RLIM_INFINITY:
+            soft, hard = min(soft, ceiling), min(hard, ceiling)
+        result.append((kind, (soft, hard)))
+    return result
+
+
+def exit_description(returncode: int) -> str:
+    """How a test process ended, in words: 'died with SIGSEGV (segmentation fault)'."""
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        what = SIGNALS.get(name)
+        return f"died with {name}" + (f" ({what})" if what else "")
+    return f"exited with code {returncode}"

@@ -28,10 +28,7 @@ import dataclasses
 import hashlib
 import os
 import re
-import resource
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -41,14 +38,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from grader import channel
+from grader import channel, isolation
 from grader.catalog import Exercise, exercise_to_json
 from grader.cores import CORES_ENV
-from grader.isolation import (Cgroup, become_subreaper, bwrap_command, clean_shared_tmp,
-                              exit_status, give_back_uid, hand_over, kill_everything, sandbox_mode,
-                              take_uid, track)
-from grader.isolation import live as _live
-from grader.isolation import live_lock as _live_lock
+from grader.isolation import (Cgroup, become_subreaper, bwrap_command, clean_shared_tmp, exit_description,
+                              exit_status, give_back_uid, hand_over, kill_everything, launch, limits,
+                              sandbox_mode, take_uid, track)
+# Cancelled is what run_hidden_tests raises; cancel_all is imported from here by bench/ and tests.
+from grader.isolation import Cancelled, cancel_all  # noqa: F401
 
 KERNELS = Path(__file__).parent / "kernels"  # instrumented replacements for given files
 OUTPUT_CAP = 1 << 20  # bytes of the child's output kept; the rest is read and dropped
@@ -61,16 +58,6 @@ MESSAGE_CHARS = 800  # a test's message in the reports: at most this long (and c
 DETAIL_CHARS = 4000  # one string among a test's details (a trace line, a figure's label)
 DETAIL_ITEMS = 2000  # entries of one list or mapping among the details (the steps of a trace)
 PYTEST_INI = "[pytest]\n# The staged copy is the rootdir: no configuration from elsewhere applies.\n"
-
-SIGNALS = {"SIGSEGV": "segmentation fault", "SIGBUS": "bus error", "SIGABRT": "aborted",
-           "SIGFPE": "arithmetic error", "SIGILL": "illegal instruction",
-           "SIGXCPU": "CPU time limit exceeded", "SIGXFSZ": "file size limit exceeded",
-           "SIGKILL": "killed; out of memory?", "SIGTERM": "terminated"}
-
-
-class Cancelled(Exception):
-    """The grader is stopping (cancel_all): this run's outcomes mean nothing."""
-
 
 @dataclass(frozen=True)
 class TestRecord:
@@ -262,7 +249,7 @@ class _Run:
 
     def _attempt(self) -> str | None:
         """One test process. Returns why the remaining tests cannot run, or None to go on."""
-        if _cancelled.is_set():
+        if isolation.cancelled.is_set():
             raise Cancelled("grading was cancelled")
         uid = take_uid(self.mode)  # a user of its own where the grader can switch users
         try:
@@ -286,9 +273,9 @@ class _Run:
         launched = time.time()
         cgroup = Cgroup()  # everything the test starts stays in it, killed at once at the end
         try:
-            proc = _launch(command, self.staged, self._env(channel.spec(results_fd, key_read), token),
-                           self.exercise, pass_fds=(results_fd, key_read),
-                           user=uid if self.mode == "user" else None)
+            proc = launch(command, self.staged, self._env(channel.spec(results_fd, key_read), token),
+                          limits(self.exercise.run_timeout, self.exercise.memory_mb),
+                          pass_fds=(results_fd, key_read), user=uid if self.mode == "user" else None)
             cgroup.add(proc.pid)  # before Python even starts: nothing of the student's ran yet
         except BaseException:
             cgroup.remove()
@@ -340,7 +327,7 @@ class _Run:
                 clean_shared_tmp(uid)
             pump.join(timeout=2.0)
             proc.stdout.close()
-        if _cancelled.is_set():
+        if isolation.cancelled.is_set():
             raise Cancelled("grading was cancelled")
         for record in reader.read():  # what it wrote just before it ended
             current = self._handle(record, current)
@@ -349,7 +336,7 @@ class _Run:
             self._unfinished(current, killed, returncode, time.monotonic() - started)
         if self.collected is None:
             what = "the hidden tests could not be collected" if any("could not be collected" in n for n in self.notes) \
-                else f"the test process {_exit_description(returncode)} before any test started"
+                else f"the test process {exit_description(returncode)} before any test started"
             if killed == "run_timeout":
                 what = f"the run's {self.exercise.run_timeout:g} s limit was reached before any test started"
             self.notes.append(what)
@@ -395,7 +382,7 @@ class _Run:
             return
         if self.importing and killed is None:
             verdict = "import_error"
-            message = f"{self.importing} does not import: the test process {_exit_description(returncode)} " \
+            message = f"{self.importing} does not import: the test process {exit_description(returncode)} " \
                       f"while importing it"
             message += " (os._exit at the top level?)" if returncode >= 0 else ""
         elif killed == "test_timeout":
@@ -407,7 +394,7 @@ class _Run:
             message = f"the exercise's tests ran over their {self.exercise.run_timeout:g} s limit during this test"
         elif returncode < 0:
             verdict = "crash"
-            message = f"the test process {_exit_description(returncode)} during this test"
+            message = f"the test process {exit_description(returncode)} during this test"
             where = _student_frame_in_dump(self.output.since(self.output_mark), self.staged)
             if where:
                 message += f"; your code was at {where}"
@@ -489,78 +476,6 @@ def _hard_limit(timeout: float | None) -> float:
     if not timeout:
         return float("inf")  # the run's own limit still applies
     return timeout + min(5.0, 1.0 + 0.1 * timeout)
-
-
-# --------------------------------------------------------------------------- processes
-
-# _live and _live_lock are isolation's own (imported above): the cleanup of one run must
-# see every other run's test processes, or it takes them for orphans and kills them.
-_cancelled = threading.Event()
-
-
-def cancel_all() -> None:
-    """Kill every test process now running and start no more: the grader is stopping.
-
-    Runs in other threads then raise Cancelled (after their usual cleanup) instead of
-    reporting verdicts about processes we killed ourselves.
-    """
-    _cancelled.set()
-    with _live_lock:
-        running = list(_live)
-    for pid in running:
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-
-
-def _launch(command: list[str], cwd: Path, env: dict[str, str], exercise: Exercise,
-            pass_fds: tuple[int, ...] = (), user: int | None = None) -> subprocess.Popen[bytes]:
-    limits = _limits(exercise)
-
-    def apply_limits() -> None:
-        # Runs between fork and exec, possibly while other grader threads hold locks:
-        # only setrlimit calls with values computed beforehand, nothing that allocates or locks.
-        for kind, value in limits:
-            resource.setrlimit(kind, value)
-
-    with _live_lock:  # so a cleanup in another thread never takes this new child for an orphan
-        proc = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=pass_fds,
-                                start_new_session=True, preexec_fn=apply_limits,
-                                # as a user of its own: no groups, nothing of the grader's to signal or write
-                                **({"user": user, "group": user, "extra_groups": []} if user is not None else {}))
-        _live.add(proc.pid)
-    return proc
-
-
-def _limits(exercise: Exercise) -> list[tuple[int, tuple[int, int]]]:
-    cpu = int(exercise.run_timeout) + 10  # per process; the wall-clock watchdog acts first
-    wanted = [
-        (resource.RLIMIT_AS, exercise.memory_mb * 2**20, exercise.memory_mb * 2**20),
-        (resource.RLIMIT_CPU, cpu, cpu + 5),  # soft: SIGXCPU, a crash we can name; hard: SIGKILL
-        (resource.RLIMIT_NOFILE, 1024, 1024),
-        (resource.RLIMIT_CORE, 0, 0),
-        (resource.RLIMIT_FSIZE, 256 * 2**20, 256 * 2**20),  # a runaway write fails, the disk stays free
-    ]
-    limits = []
-    for kind, soft, hard in wanted:
-        _, ceiling = resource.getrlimit(kind)  # never ask for more than the grader itself may have
-        if ceiling != resource.RLIM_INFINITY:
-            soft, hard = min(soft, ceiling), min(hard, ceiling)
-        limits.append((kind, (soft, hard)))
-    return limits
-
-
-def _exit_description(returncode: int) -> str:
-    if returncode < 0:
-        try:
-            name = signal.Signals(-returncode).name
-        except ValueError:
-            name = f"signal {-returncode}"
-        what = SIGNALS.get(name)
-        return f"died with {name}" + (f" ({what})" if what else "")
-    return f"exited with code {returncode}"
 
 
 _FRAME = re.compile(r'File "([^"]+)", line (\d+) in (\S+)')

@@ -17,7 +17,7 @@ from typing import Iterator
 import psutil
 import pytest
 
-from grader import sandbox
+from grader import isolation, sandbox
 from grader.catalog import Catalog, Exercise
 from grader.sandbox import SandboxRun, TestRecord, run_hidden_tests, stage
 
@@ -211,7 +211,8 @@ def test_staging_holds_only_what_the_tests_need(fixture_catalog: Catalog, tmp_pa
 def test_limits_never_exceed_the_graders_own(fixture_catalog: Catalog) -> None:
     import resource
 
-    limits = dict(sandbox._limits(fixture_catalog.get("zoo")))
+    zoo = fixture_catalog.get("zoo")
+    limits = dict(isolation.limits(zoo.run_timeout, zoo.memory_mb))
     assert limits[resource.RLIMIT_AS] == (600 * 2**20, 600 * 2**20)
     assert limits[resource.RLIMIT_CORE] == (0, 0)
     for kind, (soft, hard) in limits.items():
@@ -229,7 +230,7 @@ def test_run_leaves_no_temporary_files(fixture_catalog: Catalog, tmp_path: Path,
 
 
 def test_cancel_all_kills_running_tests_at_once(fixture_catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sandbox, "_cancelled", threading.Event())  # cancelling is for good otherwise
+    monkeypatch.setattr(isolation, "cancelled", threading.Event())  # cancelling is for good otherwise
     exercise = dataclasses.replace(fixture_catalog.get("zoo"), test_timeout=30.0)
     outcome: list[BaseException | SandboxRun] = []
 
@@ -243,7 +244,7 @@ def test_cancel_all_kills_running_tests_at_once(fixture_catalog: Catalog, monkey
     worker.start()
     time.sleep(2.0)  # test_spins is spinning by now
     started = time.monotonic()
-    sandbox.cancel_all()
+    isolation.cancel_all()
     worker.join(timeout=10)
     assert time.monotonic() - started < 3
     assert len(outcome) == 1 and isinstance(outcome[0], sandbox.Cancelled)
