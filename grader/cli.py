@@ -153,7 +153,7 @@ def publish(book: "Gradebook", out: Path) -> list[SubmissionResult]:
     `report` does alone. Pages show when and on what machine the grades were computed."""
     from datetime import datetime
 
-    from grader.exports import (write_canvas_csv, write_class_json, write_grades_csv,
+    from grader.report.exports import (write_canvas_csv, write_class_json, write_grades_csv,
                                 write_moodle_csv, write_results_json)
     from grader.report.render import write_class_report, write_student_report
     from grader.feedback import VISIBILITIES, released
@@ -197,7 +197,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     from grader import batch
     from grader.gradebook import Gradebook
     from grader.report.render import machine
-    from grader.summary import print_summary
+    from grader.report.summary import print_summary
 
     catalog = _catalog(args, lenient=True)
     exercises = _selected(catalog, args.exercise)

@@ -240,7 +240,7 @@ def _metadata(path: Path) -> dict[str, Any]:
 def results_json(result: SubmissionResult, visibility: dict[str, str], where: dict[str, Any],
                  seconds: float) -> dict[str, Any]:
     """Gradescope's results.json: per-test visibility, the report as output, the machine."""
-    from grader.exports import gradescope
+    from grader.report.exports import gradescope
     document = gradescope(result)
     by_exercise = {ex.exercise: ex for ex in result.exercises}
     for test in document["tests"]:

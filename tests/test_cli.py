@@ -17,7 +17,8 @@ from report_samples import RACE, demo_results
 
 import grader
 import grader.catalog
-from grader import cli, summary
+from grader import cli
+from grader.report import summary
 from grader.model import ExerciseResult, SubmissionResult, TestOutcome as Outcome
 
 REPO = Path(__file__).resolve().parent.parent
@@ -279,7 +280,7 @@ def test_demo_class_shows_its_typical_outcomes(tmp_path: Path,
 
 
 def cli_results(out: Path) -> list[SubmissionResult]:
-    from grader.exports import read_class_json
+    from grader.report.exports import read_class_json
     return read_class_json(out / "class.json")
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from report_samples import demo_results, exercise
 
-from grader.exports import (exercise_ids, gradescope, read_class_json, student_dir,
+from grader.report.exports import (exercise_ids, gradescope, read_class_json, student_dir,
                             write_class_json, write_grades_csv, write_results_json)
 from grader.model import ExerciseResult, SubmissionResult
 
@@ -106,7 +106,7 @@ def test_student_folder_names_cannot_escape() -> None:
 
 
 def test_spreadsheet_formulas_are_escaped() -> None:
-    from grader.exports import spreadsheet_safe
+    from grader.report.exports import spreadsheet_safe
     for text in ("=1+2", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1"):
         assert spreadsheet_safe(text) == "'" + text
     assert spreadsheet_safe("ada") == "ada" and spreadsheet_safe("") == ""

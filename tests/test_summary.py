@@ -5,7 +5,7 @@ import io
 
 from rich.console import Console
 
-from grader import summary
+from grader.report import summary
 from grader.model import ExerciseResult, SubmissionResult, TestOutcome
 
 IDS = ("bank_account connection_limit dining_philosophers download_pool event_pipeline "

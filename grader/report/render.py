@@ -23,7 +23,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 import grader
-from grader.exports import exercise_ids, failure_words, student_dir
+from grader.report.exports import exercise_ids, failure_words, student_dir
 from grader.model import SPEEDUP_VERDICT, ExerciseResult, SubmissionResult, TestOutcome
 from grader.pythons import gil_enabled
 from grader.report import svg

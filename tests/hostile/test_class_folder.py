@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from grader import cli, submissions
-from grader.exports import student_dir
+from grader.report.exports import student_dir
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 GOOD = (FIXTURES / "students" / "basic" / "good" / "basic.py").read_text()

@@ -11,8 +11,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from grader.exports import exercise_ids, failure_words
 from grader.model import ExerciseResult, SubmissionResult
+from grader.report.exports import exercise_ids, failure_words
 from grader.report.text import number, result_notes, short_names
 
 
