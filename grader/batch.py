@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence
 import grader
 from grader.catalog import Exercise
 from grader.gradebook import Gradebook, Key
-from grader.model import ExerciseResult
+from grader.model import ExerciseResult, SubmissionResult, TestOutcome
 
 if TYPE_CHECKING:
     from grader.submissions import Submission
@@ -183,6 +183,18 @@ class Done:
     job: Job
     result: ExerciseResult | None
     error: Exception | None = None
+
+
+def crashed(student: str, exercises: Sequence[Exercise], exc: BaseException) -> SubmissionResult:
+    """A result for a submission the grader itself failed on: zero points, marked as not
+    judged, so the others' results are kept and this one is visibly to be re-run."""
+    why = f"the grader failed on this submission ({type(exc).__name__}: {exc}); re-run it"
+    return SubmissionResult(student, tuple(
+        ExerciseResult(ex.id, ex.title, ex.max_points, 0.0,
+                       tuple(TestOutcome(t.name, t.title, t.points, 0.0, "not_judged", why)
+                             for t in ex.tests),
+                       status="error", message=why)
+        for ex in exercises))
 
 
 def run(todo: Sequence[Job], grade: Callable[[Job], ExerciseResult], *, jobs: int,

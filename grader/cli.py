@@ -13,7 +13,6 @@ import logging
 import signal
 import sys
 import threading
-import time
 import traceback
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,10 +22,11 @@ from rich.console import Console
 
 import grader
 from grader.catalog import Catalog, CatalogError, Exercise, load_catalog
-from grader.model import ExerciseResult, SubmissionResult, TestOutcome
+from grader.model import ExerciseResult
+from grader.report.publish import publish, shown, where_reports_are
+from grader.workflow import UsageError, grade_class
 
 if TYPE_CHECKING:
-    from grader.gradebook import Gradebook
     from grader.roster import Person
     from grader.submissions import Submission
 
@@ -34,10 +34,6 @@ if TYPE_CHECKING:
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_EXERCISES = REPO_ROOT / "exercises"
 DEFAULT_OUT = Path("reports")
-
-
-class UsageError(Exception):
-    """Bad input from the person at the keyboard: reported as one line, exit status 2."""
 
 
 def _input_errors() -> tuple[type[BaseException], ...]:
@@ -92,26 +88,6 @@ def _selected(catalog: Catalog, ids: Sequence[str] | None) -> list[Exercise]:
     return [catalog.get(i) for i in dict.fromkeys(ids)]  # raises CatalogError if unknown
 
 
-def _shown(path: Path) -> str:
-    """A path as the user would type it: relative to where they are, when it can be."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
-def crashed(student: str, exercises: Sequence[Exercise], exc: BaseException) -> SubmissionResult:
-    """A result for a submission the grader itself failed on: zero points, marked as not
-    judged, so the others' results are kept and this one is visibly to be re-run."""
-    why = f"the grader failed on this submission ({type(exc).__name__}: {exc}); re-run it"
-    return SubmissionResult(student, tuple(
-        ExerciseResult(ex.id, ex.title, ex.max_points, 0.0,
-                       tuple(TestOutcome(t.name, t.title, t.points, 0.0, "not_judged", why)
-                             for t in ex.tests),
-                       status="error", message=why)
-        for ex in exercises))
-
-
 @contextmanager
 def _progress(weights: Sequence[float]) -> Iterator[Callable[[Any, ExerciseResult], None]]:
     """A progress bar on stderr while grading; when stderr is not a terminal, one line per
@@ -143,40 +119,10 @@ def _progress(weights: Sequence[float]) -> Iterator[Callable[[Any, ExerciseResul
             done += 1
             bar.update(task, description=f"last: {what}", done=done,
                        completed=total if done >= len(weights) else sum(weights[:done]))
+            sys.stderr.flush()
 
         yield step
         bar.update(task, completed=total)
-
-
-def publish(book: "Gradebook", out: Path) -> list[SubmissionResult]:
-    """Every report and export, rebuilt from the gradebook: what `grade` ends with and
-    `report` does alone. Pages show when and on what machine the grades were computed."""
-    from datetime import datetime
-
-    from grader.report.exports import (write_canvas_csv, write_class_json, write_grades_csv,
-                                write_moodle_csv, write_results_json)
-    from grader.report.render import write_class_report, write_student_report
-    from grader.feedback import VISIBILITIES, released
-    results = book.all_results()
-    people = book.people()
-    # Per exercise, whether students see the hidden tests' names and messages yet.
-    rules, published = book.meta("feedback", {}), bool(book.meta("published", False))
-    withheld = {ex_id: rule["visibility"] for ex_id, rule in rules.items()
-                if rule.get("visibility") in VISIBILITIES and not released(rule, published)}
-    visibility = {ex_id: rule.get("visibility", "visible") for ex_id, rule in rules.items()}
-    run = book.last_run()
-    when = datetime.fromtimestamp(run["finished"] or run["started"]).astimezone() if run else None
-    where = run["machine"] if run else None
-    out.mkdir(parents=True, exist_ok=True)
-    for result in results:
-        write_results_json(result, out, people.get(result.student), visibility)
-        write_student_report(result, out, generated=when, where=where, withheld=withheld)
-    write_grades_csv(results, out, people)
-    write_canvas_csv(results, out, people)
-    write_moodle_csv(results, out, people)
-    write_class_json(results, out, people)
-    write_class_report(results, out, generated=when, where=where, people=people)
-    return results
 
 
 def _gradebook_path(args: argparse.Namespace) -> Path:
@@ -184,19 +130,10 @@ def _gradebook_path(args: argparse.Namespace) -> Path:
     return Path(args.gradebook) if args.gradebook else Path(args.out) / FILENAME
 
 
-def _where_reports_are(out: Path) -> str:
-    where = _shown(out)
-    return (f"Reports: {_shown(out / 'index.html')} (class), {where}/<student>/report.html, "
-            f"{where}/<student>/results.json (Gradescope), {where}/grades.csv, "
-            f"{where}/canvas.csv and {where}/moodle.csv (grade imports), {where}/class.json")
-
-
 # ---------------------------------------------------------------- grade
 
 def cmd_grade(args: argparse.Namespace) -> int:
     from grader import batch
-    from grader.gradebook import Gradebook
-    from grader.report.render import machine
     from grader.report.summary import print_summary
 
     catalog = _catalog(args, lenient=True)
@@ -212,96 +149,42 @@ def cmd_grade(args: argparse.Namespace) -> int:
     from grader import scaleout  # --shard, and Dask workers instead of local threads
     cluster, submissions = scaleout.prepare(args, submissions)
     jobs = cluster.cores * cluster.nodes if cluster is not None and cluster.cores else jobs
-    from grader import runner  # only once the input is known to be good
     from grader.isolation import isolation_warning
     if (warning := isolation_warning()) is not None:  # every class run says it, first
         print(f"grader: {warning}", file=sys.stderr)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
-    started = time.monotonic()
-    with Gradebook.open(_gradebook_path(args)) as book:
-        work = batch.plan(submissions, exercises, book, force=args.force)
-        book.start_run(jobs, machine())
-        book.store_people(people)
-        book.set_meta("feedback", {**book.meta("feedback", {}), **released_when})
+    def warn(message: str, exc: BaseException | None) -> None:
+        print(f"grader: {message}", file=sys.stderr)
+        if exc is not None and args.debug:
+            traceback.print_exception(exc)
 
-        def adjusted(result: ExerciseResult, job: batch.Job) -> ExerciseResult:
-            from grader.layouts import annotate
-            # A file graded under another name, or those seen instead: said in every report;
-            # the late policy from the platform's submission time.
-            result = annotate(result, job.submission, job.exercise)
-            return late.apply(result, getattr(job.submission, "person", None),
-                              rules[job.exercise.id])
-
-        # Taken from the gradebook: the submission time or the policy may have changed.
-        for job, result in work.cached:
-            now = adjusted(result, job)
-            if now != result:
-                book.store(now, job.key)
-
-        def grade(job: batch.Job) -> ExerciseResult:
-            # grade_submission of one exercise is grade_exercise, through the runner's
-            # per-submission entry point (the seam tests replace).
-            return adjusted(runner.grade_submission(job.submission, [job.exercise]).exercises[0], job)
-
-        weights = batch.expected_seconds(work.todo, book.durations(), jobs)
-        fresh: list[ExerciseResult] = []  # graded in this run: what tells a broken setup
-        with _progress(weights) as step:
-            def store(done: batch.Done) -> None:
-                result = done.result
-                if done.error is not None:  # one broken job must not cost the others
-                    exc = done.error
-                    print(f"grader: internal error grading {done.job.submission.student}: "
-                          f"{type(exc).__name__}: {exc} (exercise {done.job.exercise.id})",
-                          file=sys.stderr)
-                    if args.debug:
-                        traceback.print_exception(exc)
-                    result = crashed(done.job.submission.student, [done.job.exercise],
-                                     exc).exercises[0]
-                # Committed as soon as graded: an interrupted run keeps what it finished.
-                book.store(result, done.job.key)
-                fresh.append(result)
-                step(done.job, result)
-                sys.stderr.flush()
-
-            from grader.isolation import cancel_all  # Ctrl-C: kill the running tests at once
-            try:
-                if cluster is None:
-                    batch.run(work.todo, grade, jobs=jobs, on_done=store, stop=cancel_all)
-                else:
-                    from grader import distributed
-                    distributed.run(work.todo, cluster, catalog=catalog.root, on_done=store)
-            except KeyboardInterrupt:
-                # Ctrl-C or SIGTERM: the running tests are already killed; what finished
-                # is in the gradebook, and its reports are written before leaving.
-                publish(book, out)
-                print(f"grader: interrupted: every finished result is kept in "
-                      f"{_shown(book.path)} and its report written under {_shown(out)}; "
-                      f"run the same command again to grade the rest", file=sys.stderr)
-                raise
-        book.finish_run(machine())
-        _similarity(submissions, exercises, out)
-        everyone = publish(book, out)
-
-    from grader.health import setup_failure
-    broken = setup_failure([SubmissionResult("this run", tuple(fresh))], exercises)
-    if broken is not None:
+    book_path = _gradebook_path(args)
+    try:
+        run = grade_class(submissions, people, exercises, book_path=book_path, out=out, jobs=jobs,
+                          cluster=cluster, catalog_root=catalog.root, force=args.force,
+                          late_rules=rules, released_when=released_when, progress=_progress, warn=warn)
+    except KeyboardInterrupt:
+        print(f"grader: interrupted: every finished result is kept in "
+              f"{shown(book_path)} and its report written under {shown(out)}; "
+              f"run the same command again to grade the rest", file=sys.stderr)
+        raise
+    if run.broken is not None:
         # Zeros for everyone would be the setup's fault: say so, and fail the command.
-        # The results are stored as not final, so the next run grades them again.
-        print(f"grader: error: the setup is broken, not the submissions: {broken}",
+        print(f"grader: error: the setup is broken, not the submissions: {run.broken}",
               file=sys.stderr)
         return 1
     graded = {s.student for s in submissions}
-    print_summary([r for r in everyone if r.student in graded])
+    print_summary([r for r in run.results if r.student in graded])
     s = "s" if len(submissions) != 1 else ""
     print(f"\nGraded {len(submissions)} submission{s} on {len(exercises)} exercise"
-          f"{'s' if len(exercises) != 1 else ''} in {time.monotonic() - started:.1f} s: "
-          f"{len(work.todo)} of {work.total} jobs graded ({jobs} at a time), "
-          f"{len(work.cached)} unchanged taken from the gradebook.")
+          f"{'s' if len(exercises) != 1 else ''} in {run.seconds:.1f} s: "
+          f"{len(run.work.todo)} of {run.work.total} jobs graded ({run.jobs} at a time), "
+          f"{len(run.work.cached)} unchanged taken from the gradebook.")
     from grader.progress import regraded
-    print(regraded(work.why, len(work.cached)))
-    print(_where_reports_are(out))
+    print(regraded(run.work.why, len(run.work.cached)))
+    print(where_reports_are(out))
     return 0
 
 
@@ -336,18 +219,6 @@ def _with_roster(submissions: list["Submission"], roster_path: str | None
     return [*submissions, *missing], people
 
 
-def _similarity(submissions: list["Submission"], exercises: Sequence[Exercise], out: Path) -> None:
-    """The similarity report of the exercises graded, for the class page (when the
-    `similarity` extra is installed; said once otherwise)."""
-    from grader import similarity
-    if not similarity.available():
-        print("grader: note: no similarity report (pip install 'concurrency-grader[similarity]' "
-              "adds one to the class page)", file=sys.stderr)
-        return
-    pairs = [p for e in exercises for p in similarity.compare(submissions, e)]
-    similarity.write(out, exercises, pairs)
-
-
 def _add_platform_options(grade: argparse.ArgumentParser) -> None:
     from grader.layouts import LAYOUTS
     grade.add_argument("--layout", choices=LAYOUTS, default="auto",
@@ -375,7 +246,7 @@ def cmd_gradescope(args: argparse.Namespace) -> int:
     deferred = sorted(f"{i} ({v})" for i, v in visibility.items() if v != "visible")
     print(f"Gradescope autograder for {len(exercises)} exercise"
           f"{'s' if len(exercises) != 1 else ''} ({', '.join(e.id for e in exercises)}): "
-          f"{_shown(path)}; no solution in it. Upload it as the assignment's autograder.")
+          f"{shown(path)}; no solution in it. Upload it as the assignment's autograder.")
     if deferred:
         print(f"Test names and messages wait for: {', '.join(deferred)}")
     return 0
@@ -403,7 +274,7 @@ def cmd_override(args: argparse.Namespace) -> int:
             raise UsageError(str(exc)) from None
         publish(book, out)  # every report and export shows it at once
     print(said)
-    print(_where_reports_are(out))
+    print(where_reports_are(out))
     return 0
 
 
@@ -454,8 +325,8 @@ def cmd_report(args: argparse.Namespace) -> int:
             book.set_meta("published", args.published)
         results = publish(book, out)
     print(f"Rebuilt the reports of {len(results)} student{'s' if len(results) != 1 else ''} "
-          f"from {_shown(_gradebook_path(args))}.")
-    print(_where_reports_are(out))
+          f"from {shown(_gradebook_path(args))}.")
+    print(where_reports_are(out))
     return 0
 
 
@@ -506,7 +377,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                   f"  ({row[4]})" if row[4] else ""))
     total = sum(e.max_points for e in catalog.exercises)
     print(f"{len(rows)} exercise{'s' if len(rows) != 1 else ''}, {number(total)} points in all, "
-          f"from {_shown(catalog.root)}")
+          f"from {shown(catalog.root)}")
     from grader import lint
     found = [p for e in catalog.exercises for p in lint.problems(e)]
     for warning in (w for e in catalog.exercises for w in lint.warnings(e)):
@@ -528,7 +399,7 @@ def cmd_bundle(args: argparse.Namespace) -> int:
     for warning in bundle.warnings:
         print(f"grader: warning: {warning}", file=sys.stderr)
     print(f"Student bundle of {len(bundle.exercises)} exercises ({', '.join(bundle.exercises)}): "
-          f"{_shown(bundle.folder)}/ and {_shown(bundle.archive)}; checked: no solution, no hidden test.")
+          f"{shown(bundle.folder)}/ and {shown(bundle.archive)}; checked: no solution, no hidden test.")
     return 0
 
 
@@ -547,7 +418,7 @@ def cmd_site(args: argparse.Namespace) -> int:
     site = build_site(_catalog(args), Path(args.out))
     for warning in site.warnings:
         print(f"grader: warning: {warning}", file=sys.stderr)
-    print(f"Course site: {_shown(site.index)} and {len(site.pages)} statement pages")
+    print(f"Course site: {shown(site.index)} and {len(site.pages)} statement pages")
     return 0
 
 

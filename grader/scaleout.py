@@ -72,7 +72,7 @@ def prepare(args: argparse.Namespace,
             submissions: Sequence["Submission"]) -> tuple["ClusterSpec | None", list["Submission"]]:
     """The cluster `grade` was asked to use (None: the local batch) and the submissions of
     its shard. Bad options, or a cluster option without the extra, are a UsageError."""
-    from grader.cli import UsageError
+    from grader.workflow import UsageError
     try:
         if args.shard:
             submissions = select(submissions, args.shard)
@@ -182,22 +182,23 @@ def _gradebook_of(text: str) -> Path:
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
-    from grader import cli
     from grader.gradebook import FILENAME, Gradebook
+    from grader.report.publish import publish, shown, where_reports_are
+    from grader.workflow import UsageError
     out = Path(args.out)
     target = Path(args.gradebook) if args.gradebook else out / FILENAME
     sources = [_gradebook_of(s) for s in args.sources]
     for source in sources:
         if not source.is_file():
-            raise cli.UsageError(f"{source}: no gradebook here (a shard's --out folder or "
-                                 f"its gradebook.sqlite)")
+            raise UsageError(f"{source}: no gradebook here (a shard's --out folder or "
+                             f"its gradebook.sqlite)")
     done = merge(target, sources)
     with Gradebook.open(target, create=False) as book:
-        results = cli.publish(book, out)
+        results = publish(book, out)
     print(f"Merged {done.sources} gradebook{'s' if done.sources != 1 else ''} into "
-          f"{cli._shown(target)}: {done.copied} results copied, {done.kept} kept as they "
+          f"{shown(target)}: {done.copied} results copied, {done.kept} kept as they "
           f"were (as recent or more); {len(results)} students in all.")
-    print(cli._where_reports_are(out))
+    print(where_reports_are(out))
     return 0
 
 
