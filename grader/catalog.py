@@ -25,6 +25,43 @@ SYLLABUS = {
 MODES = ("threads", "processes")
 
 
+@dataclass(frozen=True)
+class Field:
+    """One exercise.yaml field: the loader's, the defaults' and the README's one source."""
+
+    key: str  # "limits.test": a field inside a top-level mapping
+    kind: str  # what the value is, in words
+    default: Any  # ... when absent; REQUIRED when it must be given
+    help: str
+
+
+REQUIRED = object()
+# Every exercise.yaml field. `load_exercise` reads the defaults from here, `Exercise`'s
+# defaults are these, and tests/test_catalog.py checks README.md lists every one of them
+# with its default. `late` and `feedback` are read and checked by grader/late.py and
+# grader/feedback.py.
+FIELDS = (
+    Field("id", "string", REQUIRED, "the exercise id; must equal the folder name"),
+    Field("title", "string", REQUIRED, "one line, in the student's words"),
+    Field("topics", "list of strings", REQUIRED, "syllabus topics (SYLLABUS)"),
+    Field("files", "list of strings", REQUIRED, "the file(s) a student edits"),
+    Field("given", "list of strings", (), "helpers students import but do not edit"),
+    Field("instrumented", "mapping", {}, "given file -> file under grader/kernels/ staged instead"),
+    Field("mode", "string", "threads", "threads (the controlled scheduler) or processes"),
+    Field("tests", "mapping", REQUIRED, "hidden test name -> {points, title}"),
+    Field("limits.test", "seconds", 30.0, "per hidden test"),
+    Field("limits.run", "seconds", 300.0, "for all the hidden tests of the exercise"),
+    Field("limits.memory_mb", "megabytes", 2048, "address space of a test process"),
+    Field("timing", "true or false", False, "tests measure time: never graded beside other work"),
+    Field("schedules.count", "number", 200, "controlled-scheduler budget per test: schedules ..."),
+    Field("schedules.seconds", "seconds", 1.5, "... and seconds, whichever ends first"),
+    Field("params", "mapping", {}, "sizes and thresholds for the hidden tests (exercise.params)"),
+    Field("feedback", "string", "visible", "when students see the hidden tests' names and messages"),
+    Field("late", "mapping", None, "due, penalty_per_day, max_penalty (none: no penalty)"),
+)
+DEFAULT = {f.key: f.default for f in FIELDS}
+
+
 class CatalogError(Exception):
     """A problem in an exercise folder, phrased for the instructor who wrote it."""
 
@@ -42,13 +79,13 @@ class Exercise:
     # given files the grader replaces with its own instrumented version when grading:
     # name -> file under grader/kernels/
     instrumented: dict[str, str] = field(default_factory=dict)
-    mode: str = "threads"  # threads: student modules run under the controlled scheduler
-    test_timeout: float = 30.0  # seconds, per hidden test
-    run_timeout: float = 300.0  # seconds, for all hidden tests of the exercise
-    memory_mb: int = 2048
-    timing: bool = False  # has tests that measure time: never graded beside other work
-    schedules: int = 200  # controlled-scheduler budget per test: schedules ...
-    schedule_seconds: float = 1.5  # ... and seconds, whichever ends first
+    mode: str = DEFAULT["mode"]  # threads: student modules run under the controlled scheduler
+    test_timeout: float = DEFAULT["limits.test"]  # seconds, per hidden test
+    run_timeout: float = DEFAULT["limits.run"]  # seconds, for all hidden tests of the exercise
+    memory_mb: int = DEFAULT["limits.memory_mb"]
+    timing: bool = DEFAULT["timing"]  # has tests that measure time: never graded beside other work
+    schedules: int = DEFAULT["schedules.count"]  # controlled-scheduler budget per test: schedules ...
+    schedule_seconds: float = DEFAULT["schedules.seconds"]  # ... and seconds, whichever ends first
     params: dict[str, Any] = field(default_factory=dict)  # thresholds and sizes for tests
 
     @property
@@ -160,7 +197,7 @@ def load_exercise(folder: Path, solutions_root: Path | None = None) -> Exercise:
     for i, name in enumerate(files):
         if not name.endswith(".py") or "/" in name:
             raise f.fail(f"files[{i}]", f"expected a Python file name like 'counter.py', got {name!r}")
-    given = f.strings("given", [])
+    given = f.strings("given", list(DEFAULT["given"]))
     for i, name in enumerate(given):
         if not (folder / name).is_file():
             raise f.fail(f"given[{i}]", f"'{name}' is not in {folder}")
@@ -168,10 +205,10 @@ def load_exercise(folder: Path, solutions_root: Path | None = None) -> Exercise:
     for i, topic in enumerate(topics):
         if topic not in SYLLABUS:
             raise f.fail(f"topics[{i}]", f"'{topic}' is not a syllabus topic ({', '.join(sorted(SYLLABUS))})")
-    mode = f.get("mode", str, "threads")
+    mode = f.get("mode", str, DEFAULT["mode"])
     if mode not in MODES:
         raise f.fail("mode", f"expected one of {', '.join(MODES)}, got {mode!r}")
-    instrumented = f.get("instrumented", dict, {})
+    instrumented = f.get("instrumented", dict, dict(DEFAULT["instrumented"]))
     for name in instrumented:
         if name not in given:
             raise f.fail(f"instrumented.{name}", "only a given file can be instrumented")
@@ -203,13 +240,13 @@ def load_exercise(folder: Path, solutions_root: Path | None = None) -> Exercise:
         given=given,
         instrumented={str(k): str(v) for k, v in instrumented.items()},
         mode=mode,
-        test_timeout=float(limits.positive("test", 30.0)),
-        run_timeout=float(limits.positive("run", 300.0)),
-        memory_mb=int(limits.positive("memory_mb", 2048)),
-        timing=bool(f.get("timing", bool, False)),
-        schedules=int(budget.positive("count", 200)),
-        schedule_seconds=float(budget.positive("seconds", 1.5)),
-        params=f.get("params", dict, {}),
+        test_timeout=float(limits.positive("test", DEFAULT["limits.test"])),
+        run_timeout=float(limits.positive("run", DEFAULT["limits.run"])),
+        memory_mb=int(limits.positive("memory_mb", DEFAULT["limits.memory_mb"])),
+        timing=bool(f.get("timing", bool, DEFAULT["timing"])),
+        schedules=int(budget.positive("count", DEFAULT["schedules.count"])),
+        schedule_seconds=float(budget.positive("seconds", DEFAULT["schedules.seconds"])),
+        params=f.get("params", dict, dict(DEFAULT["params"])),
     )
     for name in files:
         if not (folder / name).is_file():
@@ -219,10 +256,7 @@ def load_exercise(folder: Path, solutions_root: Path | None = None) -> Exercise:
     return exercise
 
 
-_KNOWN_FIELDS = {"id", "title", "topics", "files", "given", "instrumented", "mode", "tests",
-                 "limits", "timing", "schedules", "params",
-                 # read and checked by grader/late.py and grader/feedback.py
-                 "late", "feedback"}
+_KNOWN_FIELDS = {f.key.partition(".")[0] for f in FIELDS}
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import Any, Sequence
 
 import yaml
 
-from grader.catalog import CatalogError, Exercise
+from grader.catalog import DEFAULT, CatalogError, Exercise
 
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 WAITS_FOR = {"hidden": "are kept by your instructor",
@@ -29,8 +29,8 @@ def visibility(exercise: Exercise) -> str:
     try:
         data = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError):
-        return "visible"
-    value = data.get("feedback", "visible") if isinstance(data, dict) else "visible"
+        return DEFAULT["feedback"]
+    value = data.get("feedback", DEFAULT["feedback"]) if isinstance(data, dict) else DEFAULT["feedback"]
     if value not in VISIBILITIES:
         raise CatalogError(f"{source}: field 'feedback': expected one of "
                            f"{', '.join(VISIBILITIES)}, got {value!r}")

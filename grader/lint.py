@@ -1,6 +1,8 @@
 """What `grader check` finds beyond a malformed exercise.yaml: declarations the hidden tests
 do not back. A test named in exercise.yaml that no hidden file defines costs every student
-its points as "not judged"; a hidden test the yaml does not name is run and ignored.
+its points as "not judged"; a hidden test the yaml does not name is run and ignored. The
+fields other modules read (`late`, `feedback`, `params.parallelism`) are checked by them,
+here, so a mistake shows at `grader check` rather than as every student's "error".
 """
 from __future__ import annotations
 
@@ -39,10 +41,42 @@ def problems(exercise: Exercise) -> list[str]:
             read(exercise)
         except CatalogError as exc:
             malformed.append(str(exc))
+    malformed += parallelism_problems(exercise)
     defined = defined_tests(exercise)
     return malformed + [f"{exercise.id}: exercise.yaml declares {t.name} ({t.points:g} points) but no file "
             f"in {exercise.hidden_dir.name}/ defines it: every student would lose those points "
             f"as 'not judged'" for t in exercise.tests if t.name not in defined]
+
+
+def parallelism_problems(exercise: Exercise) -> list[str]:
+    """`params.parallelism`: the timing rule's thresholds (grader/timing/rule.py Thresholds)
+    an exercise overrides. An unknown name or a value that is not a positive number of the
+    threshold's kind would make every timing test of the exercise fail as an error."""
+    value = exercise.params.get("parallelism")
+    if value is None:
+        return []
+    def where(name: str = "") -> str:
+        return f"{exercise.path / 'exercise.yaml'}: field 'params.parallelism{'.' if name else ''}{name}'"
+
+    if not isinstance(value, dict):
+        return [f"{where()}: expected a mapping of the timing rule's thresholds, got {value!r}"]
+    from dataclasses import fields
+
+    from grader.timing import Thresholds
+    defaults = Thresholds()
+    known = {f.name for f in fields(Thresholds)}
+    found = []
+    for name, given in value.items():
+        if name not in known:
+            found.append(f"{where(name)}: unknown threshold (known: {', '.join(sorted(known))})")
+            continue
+        kind = type(getattr(defaults, name))
+        whole = kind is int
+        if isinstance(given, bool) or not isinstance(given, (int,) if whole else (int, float)):
+            found.append(f"{where(name)}: expected {'a whole number' if whole else 'a number'}, got {given!r}")
+        elif given < 0 or (given == 0 and whole):
+            found.append(f"{where(name)}: must be positive, got {given!r}")
+    return found
 
 
 def warnings(exercise: Exercise) -> list[str]:
@@ -51,4 +85,4 @@ def warnings(exercise: Exercise) -> list[str]:
             f"but scores nothing" for name in sorted(defined_tests(exercise) - declared)]
 
 
-__all__ = ["defined_tests", "problems", "warnings"]
+__all__ = ["defined_tests", "parallelism_problems", "problems", "warnings"]

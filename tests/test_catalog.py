@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from grader.catalog import CatalogError, load_catalog, load_exercise
+from grader.catalog import DEFAULT, FIELDS, REQUIRED, CatalogError, load_catalog, load_exercise
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE_IDS = {"race_counter", "bank_account", "transfer_deadlock", "dining_philosophers",
@@ -91,3 +91,29 @@ def test_student_file_names_are_unique_across_the_catalogue(exercise_dir: Path):
     rewrite(twin, id="race_twin")
     with pytest.raises(CatalogError, match="'counter.py' is also edited in exercise 'race_counter'"):
         load_catalog(exercise_dir.parent)
+
+
+def test_the_readme_lists_every_exercise_yaml_field_with_its_default() -> None:
+    """The README's table of fields is written by hand: it must name every field of
+    catalog.FIELDS, and a nested one with its default, as the loader applies it."""
+    import re
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = {m.group(1): line for line in readme.splitlines() if (m := re.match(r"\| `([a-z_]+)` \|", line))}
+    for field in FIELDS:
+        top, _, sub = field.key.partition(".")
+        assert top in rows, f"README.md's exercise.yaml table has no row for {top}"
+        if sub:
+            assert re.search(rf"`{sub}` \([^)]*\b{field.default:g}\)", rows[top]), \
+                f"README.md does not give {field.key}'s default, {field.default:g}"
+
+
+def test_an_exercise_yaml_with_only_the_required_fields_gets_the_declared_defaults(exercise_dir: Path) -> None:
+    optional = {f.key.partition(".")[0] for f in FIELDS if f.default is not REQUIRED}
+    rewrite(exercise_dir, **{key: None for key in optional})
+    exercise = load_exercise(exercise_dir)
+    assert (exercise.test_timeout, exercise.run_timeout, exercise.memory_mb, exercise.mode,
+            exercise.schedules, exercise.schedule_seconds, exercise.timing, exercise.given,
+            exercise.params) == (
+        30.0, 300.0, 2048, "threads", 200, 1.5, False, (), {})
+    assert exercise.test_timeout == DEFAULT["limits.test"] and exercise.schedule_seconds == DEFAULT["schedules.seconds"]
+    assert {f.key for f in FIELDS if f.default is REQUIRED} == {"id", "title", "topics", "files", "tests"}
