@@ -15,8 +15,6 @@ the last correctness jobs to finish); the order is what keeps the cores busy.
 from __future__ import annotations
 
 import hashlib
-
-import os
 import statistics
 import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -35,11 +33,8 @@ if TYPE_CHECKING:
 
 def default_jobs() -> int:
     """Jobs at once by default: the cores this process may really use (cgroups, affinity)."""
-    try:
-        from grader.cores import usable_cores
-        return usable_cores().usable
-    except ImportError:  # an older tree without grader.cores: the affinity alone
-        return max(1, len(os.sched_getaffinity(0)))
+    from grader.cores import usable_cores
+    return usable_cores().usable
 
 
 # ---------------------------------------------------------------- the readers-writer gate

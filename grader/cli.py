@@ -40,13 +40,8 @@ def _input_errors() -> tuple[type[BaseException], ...]:
     """Exceptions that mean 'bad input', including the submissions module's own."""
     from grader.gradebook import GradebookError
     from grader.roster import RosterError
-    errors: list[type[BaseException]] = [UsageError, CatalogError, GradebookError, RosterError]
-    try:
-        from grader.submissions import SubmissionError
-        errors.append(SubmissionError)
-    except ImportError:
-        pass
-    return tuple(errors)
+    from grader.submissions import SubmissionError
+    return (UsageError, CatalogError, GradebookError, RosterError, SubmissionError)
 
 
 # ---------------------------------------------------------------- shared steps

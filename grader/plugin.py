@@ -90,12 +90,8 @@ class Student:
 
     def _load(self, name: str, path: Path) -> ModuleType:
         if self.exercise.mode == "threads":
-            try:
-                from grader.concurrency import load_module  # the controlled scheduler's import
-            except ImportError:
-                load_module = None
-            if load_module is not None:
-                return load_module(name, path)
+            from grader.concurrency import load_module  # the controlled scheduler's import
+            return load_module(name, path)
         return _plain_import(name, path)
 
 
@@ -288,10 +284,8 @@ def pytest_configure(config: pytest.Config) -> None:
     _channel = channel.open_writer()
     if _channel is not None:
         _install_guard(_channel)
-        try:  # imported now, so that the snapshot holds it before any student code runs
-            import grader.concurrency  # noqa: F401
-        except ImportError:
-            pass
+        # Imported now, so that the snapshot holds it before any student code runs.
+        import grader.concurrency  # noqa: F401
 
 
 def _install_guard(writer: channel.Writer) -> None:

@@ -45,12 +45,9 @@ TONES = {
 def machine() -> dict[str, str]:
     """Where the grades are computed: timing verdicts depend on it. Recorded by the grader
     at the start and end of a run (in the gradebook) and shown as it was then."""
-    try:
-        from grader.cores import usable_cores
-        found = usable_cores()
-        cores, cores_detail = str(found.usable), found.describe()
-    except ImportError:
-        cores, cores_detail = str(_affinity()), ""
+    from grader.cores import usable_cores
+    found = usable_cores()
+    cores, cores_detail = str(found.usable), found.describe()
     try:
         load = " / ".join(f"{v:.2f}" for v in os.getloadavg())
     except OSError:  # no load average on this system
@@ -65,13 +62,6 @@ def machine() -> dict[str, str]:
             "load": load, "system": f"{platform.system()} {platform.machine()}",
             # A free-threaded build (3.13t, 3.14t) runs threads in parallel: every page says so.
             "gil": "on" if gil_enabled() else "off"}
-
-
-def _affinity() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux: the count of the machine, not of this process
-        return os.cpu_count() or 1
 
 
 # A machine recorded by an older grader lacks some fields: pages still render.
