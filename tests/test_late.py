@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from grader import cli
+from grader.report.exports import student_dir
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GOOD = (FIXTURES / "students" / "basic" / "good" / "basic.py").read_text()
@@ -53,11 +54,11 @@ def test_late_penalty_from_gradescope_times(tmp_path: Path, capsys: pytest.Captu
                if s["student"] == "Bob (1)")["exercises"][0]
     assert (bob["late_days"], bob["late_penalty"]) == (2, 0.8)
     assert "submitted 2 days late: 0.8 points taken (of 4 earned)" in stdout
-    assert "submitted 2 days late" in (out / "Bob_1" / "report.html").read_text()
+    assert "submitted 2 days late" in (out / student_dir("Bob (1)") / "report.html").read_text()
     # An override of the total leaves what the tests earned as it was.
     assert cli.main(["override", "Bob (1)", "basic", "--points", "4", "--why", "ill",
                      "--out", str(out)]) == 0
-    report = (out / "Bob_1" / "report.html").read_text()
+    report = (out / student_dir("Bob (1)") / "report.html").read_text()
     assert "0.8 points taken (of 4 earned)" in report and "(computed: 3.2)" in report
 
 
