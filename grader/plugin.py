@@ -322,9 +322,21 @@ def _hide_hidden_sources() -> None:
 
     hidden = _staged_dir() / "hidden"
     for path in sorted(hidden.rglob("*"), reverse=True):
-        if path.is_file():
+        if path.is_file() and _hidden_from_students(path):
             linecache.cache.pop(str(path), None)
             path.unlink(missing_ok=True)
+
+
+def _hidden_from_students(path: Path) -> bool:
+    """Whether a file of the hidden folder goes once collected: the tests themselves, their
+    conftest, compiled bytecode and data files (expected values) do. A helper module the
+    tests import by name stays (process_timeout's fits in jobs.py): a child started with
+    spawn or forkserver, the default on macOS, Windows and from Python 3.14 on Linux,
+    unpickles the function it runs by importing its module again, from its source."""
+    name = path.name
+    if path.suffix != ".py":
+        return True
+    return name == "conftest.py" or name.startswith("test_") or name.endswith("_test.py")
 
 
 def _names(item: pytest.Item) -> dict[str, str]:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from grader.report.exports import student_dir
 from grader import cli
 from grader.catalog import Catalog
 from grader.submissions import discover
@@ -69,9 +70,9 @@ def test_canvas_download(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert canvas[0][:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
     assert canvas[1][0] == "Points Possible" and canvas[1][5] == "5"
     assert sorted((r[1], r[5]) for r in canvas[2:]) == [("12345", "4"), ("222", "4")]
-    report = (tmp_path / "out" / "doejane_222" / "report.html").read_text()
+    report = (tmp_path / "out" / student_dir("doejane (222)") / "report.html").read_text()
     assert "graded Basic.py as basic.py" in report
-    gradescope = json.loads((tmp_path / "out" / "doejane_222" / "results.json").read_text())
+    gradescope = json.loads((tmp_path / "out" / student_dir("doejane (222)") / "results.json").read_text())
     assert "graded Basic.py as basic.py" in gradescope["output"]
 
 
@@ -143,7 +144,7 @@ def test_gradescope_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
         "1001", "Alice Ng", "alice@example.edu", "4")
     assert grades["Bo Chen (bo@example.edu)"]["id"] == "bo@example.edu"
     # Every export carries the id: the per-student results.json and class.json too.
-    results_json = json.loads((tmp_path / "out" / "Alice_Ng_1001" / "results.json").read_text())
+    results_json = json.loads((tmp_path / "out" / student_dir("Alice Ng (1001)") / "results.json").read_text())
     assert results_json["extra_data"]["person"]["id"] == "1001"
     people = json.loads((tmp_path / "out" / "class.json").read_text())["people"]
     assert people["Alice Ng (1001)"]["submitted_at"] == "2026-11-20T10:00:00-08:00"

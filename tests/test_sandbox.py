@@ -38,19 +38,31 @@ def records(run: SandboxRun) -> dict[str, TestRecord]:
 
 
 @pytest.fixture(scope="module")
-def zoo(fixture_catalog: Catalog) -> tuple[SandboxRun, float]:
+def zoo(fixture_catalog: Catalog) -> tuple[SandboxRun, float, set[int]]:
     exercise = fixture_catalog.get("zoo")
-    started = time.monotonic()
+    started, before = time.monotonic(), _children()
     run = run_hidden_tests(exercise, {"zoo.py": exercise.path / "zoo.py"})
-    return run, time.monotonic() - started
+    return run, time.monotonic() - started, before
 
 
-def zoo_record(zoo: tuple[SandboxRun, float], test: str) -> TestRecord:
+def _children() -> set[int]:
+    return {p.pid for p in psutil.Process().children(recursive=True)}
+
+
+def _children_since(before: set[int]) -> list[psutil.Process]:
+    """This process's live descendants that were not there before a run: what the run left.
+    Earlier tests may leave ours (multiprocessing's resource tracker, started the first time
+    a test makes a multiprocessing lock in this process), which no grading started."""
+    return [p for p in psutil.Process().children(recursive=True)
+            if p.pid not in before and p.status() != psutil.STATUS_ZOMBIE]
+
+
+def zoo_record(zoo: tuple[SandboxRun, float, set[int]], test: str) -> TestRecord:
     return records(zoo[0])[test]
 
 
-def test_every_collected_test_has_an_outcome(zoo: tuple[SandboxRun, float], fixture_catalog: Catalog) -> None:
-    run, _ = zoo
+def test_every_collected_test_has_an_outcome(zoo: tuple[SandboxRun, float, set[int]], fixture_catalog: Catalog) -> None:
+    run = zoo[0]
     functions = {r.function for r in run.records}
     assert functions == {t.name for t in fixture_catalog.get("zoo").tests}
     assert run.tampered == ()
@@ -76,38 +88,37 @@ def test_every_collected_test_has_an_outcome(zoo: tuple[SandboxRun, float], fixt
     ("test_leaves_a_thread", "passed", ""),
     ("test_after_everything", "passed", ""),
 ])
-def test_verdict_and_message(zoo: tuple[SandboxRun, float], test: str, verdict: str, message: str) -> None:
+def test_verdict_and_message(zoo: tuple[SandboxRun, float, set[int]], test: str, verdict: str, message: str) -> None:
     record = zoo_record(zoo, test)
     assert (record.verdict, record.message[:len(message)]) == (verdict, message), record
 
 
-def test_failure_details_survive_as_json(zoo: tuple[SandboxRun, float]) -> None:
+def test_failure_details_survive_as_json(zoo: tuple[SandboxRun, float, set[int]]) -> None:
     details = zoo_record(zoo, "test_failure_verdict").details
     assert details == {"lost": 3, "interleaving": [["T1", "read"], ["T2", "<class 'object'>"]]}
 
 
-def test_a_hang_or_crash_costs_only_its_own_test(zoo: tuple[SandboxRun, float]) -> None:
-    run, elapsed = zoo
+def test_a_hang_or_crash_costs_only_its_own_test(zoo: tuple[SandboxRun, float, set[int]]) -> None:
+    run, elapsed = zoo[:2]
     # os._exit, the segfault and the hang in C each end a process; the rest run on in a fresh one
     assert run.processes == 4
     # the two 2 s hangs, grace for the one in C, and process start-ups: nowhere near 90 s
     assert elapsed < 30, elapsed
 
 
-def test_output_is_capped_and_kept_apart_from_outcomes(zoo: tuple[SandboxRun, float]) -> None:
-    run, _ = zoo
+def test_output_is_capped_and_kept_apart_from_outcomes(zoo: tuple[SandboxRun, float, set[int]]) -> None:
+    run = zoo[0]
     assert len(run.output) < sandbox.OUTPUT_CAP + sandbox.OUTPUT_TAIL + 1000
     assert "[output truncated at 1 MB: 5" in run.output  # about 59 MB were dropped
     assert zoo_record(zoo, "test_chatters").verdict == "passed"
 
 
-def test_nothing_the_student_started_survives(zoo: tuple[SandboxRun, float]) -> None:
+def test_nothing_the_student_started_survives(zoo: tuple[SandboxRun, float, set[int]]) -> None:
     pids = zoo_record(zoo, "test_leaves_processes").details["pids"]
     assert len(pids) == 4  # a child, a child in its own session, two double-forked daemons
     alive = [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
     assert alive == []
-    leftovers = [p for p in psutil.Process().children(recursive=True) if p.status() != psutil.STATUS_ZOMBIE]
-    assert leftovers == []
+    assert _children_since(zoo[2]) == []
 
 
 def basic(fixture_catalog: Catalog, **changes: object) -> Exercise:
@@ -233,6 +244,7 @@ def test_cancel_all_kills_running_tests_at_once(fixture_catalog: Catalog, monkey
     monkeypatch.setattr(isolation, "cancelled", threading.Event())  # cancelling is for good otherwise
     exercise = dataclasses.replace(fixture_catalog.get("zoo"), test_timeout=30.0)
     outcome: list[BaseException | SandboxRun] = []
+    before = _children()
 
     def grade() -> None:
         try:
@@ -248,7 +260,7 @@ def test_cancel_all_kills_running_tests_at_once(fixture_catalog: Catalog, monkey
     worker.join(timeout=10)
     assert time.monotonic() - started < 3
     assert len(outcome) == 1 and isinstance(outcome[0], sandbox.Cancelled)
-    assert [p for p in psutil.Process().children(recursive=True) if p.status() != psutil.STATUS_ZOMBIE] == []
+    assert _children_since(before) == []
 
 
 def test_concurrent_runs_leave_each_other_alone(fixture_catalog: Catalog) -> None:
