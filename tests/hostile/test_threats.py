@@ -50,6 +50,8 @@ THREATS: dict[str, tuple[set[str], str]] = {
     "plants_conftest": ({"race", "import_error"}, ""),
     # item 7: the hidden tests are not in the staged copy once collected; messages are capped
     "leaks_hidden_tests": ({"error"}, "RuntimeError"),
+    # a value that compares equal to any count: the interface says it is an int
+    "fakes_an_int": ({"wrong"}, "it must be an int"),
 }
 
 
