@@ -193,3 +193,13 @@ def test_a_skip_is_reported_as_such_and_a_failure_fails(tmp_path, monkeypatch, c
     out = capsys.readouterr().out
     assert out.rstrip().splitlines()[-1] == closing
     assert ("SKIPPED: no mirror" if code == 0 else "FAILED: pip failed") in out
+
+
+def test_no_namespaces_is_a_skip_with_the_reason(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(tool.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(tool.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(tool.subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(
+        a[0], 1, "", "unshare: unshare failed: Operation not permitted"))
+    with pytest.raises(tool.Skip, match="no mount and PID namespaces.*Operation not permitted"):
+        tool.build_chroot(tool.TARGETS[1], tmp_path, tmp_path / "log")
+    assert not any(tmp_path.iterdir())  # nothing built, nothing half-built

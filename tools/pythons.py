@@ -256,6 +256,14 @@ def build_chroot(target: Target, cache: Path, log: Path) -> tuple[Path, float | 
         raise Skip("building and entering a chroot needs root")
     if not shutil.which("unshare"):
         raise Skip("unshare (util-linux) is missing: a chroot cannot be entered safely")
+    try:
+        probe = subprocess.run(["unshare", "--mount", "--propagation", "private", "--pid", "--fork",
+                                "--", "true"], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise Skip(f"unshare could not run: {exc}") from None
+    if probe.returncode != 0:
+        raise Skip(f"no mount and PID namespaces here (a container without CAP_SYS_ADMIN?): "
+                   f"{probe.stderr.strip()[:200]}")
     mirror = debian_mirror()
     root = cache / target.suite
     stamp = root / ".grader-chroot.json"
