@@ -23,10 +23,10 @@ from grader.testing import Failure
 
 REPLAY_ENV = "GRADER_REPLAY_SEED"
 # The lockstep schedule is added to every exploration of two schedules or more, second
-# in line (a livelock is found early), on a seed of its own: every random schedule of the
-# list still runs, in the same order, so no bug they find can be lost to it.
+# in line (a livelock is found early), on a seed of its own (negative: no random
+# schedule has one): every random schedule of the list still runs, in the same order, so
+# no bug they find can be lost to it.
 LOCKSTEP_SCHEDULE = 1
-LOCKSTEP_SEED = 999  # offset from the test's base seed; lists stay far below 999 seeds
 # Runs on real threads when a test falls back to the stress engine.
 STRESS_RUNS = 20
 
@@ -194,15 +194,18 @@ class Engine:
             return [int(replay)]
         base = self._base_seed()
         seeds = [base + i for i in range(count)]
-        if self.strategy == "mixed" and 2 <= count < LOCKSTEP_SEED:
-            seeds.insert(LOCKSTEP_SCHEDULE, base + LOCKSTEP_SEED)
+        if self.strategy == "mixed" and count >= 2:
+            seeds.insert(LOCKSTEP_SCHEDULE, self.lockstep_seed())
         return seeds
+
+    def lockstep_seed(self) -> int:
+        return -1 - self._base_seed()
 
     def strategy_for(self, seed: int) -> str:
         """The strategy of one schedule, from its seed alone (so a replay runs the same):
         the lockstep seed's schedule is lockstep, on which threads retrying in step show a
         livelock; the others are random walks and PCT, drawn from the seed."""
-        if self.strategy == "mixed" and seed - self._base_seed() == LOCKSTEP_SEED:
+        if self.strategy == "mixed" and seed == self.lockstep_seed():
             return "lockstep"
         return self.strategy
 

@@ -201,12 +201,10 @@ def test_every_strategy_answers_the_same_interface():
 
 
 def test_the_lockstep_schedule_is_added_not_put_in_place_of_a_random_one():
-    from grader.concurrency.explore import LOCKSTEP_SEED
-
     eng = engine()
-    seeds = eng.seeds(200)
+    seeds = eng.seeds(2000)
     base = seeds[0]
-    assert len(seeds) == 201 and seeds[1] == base + LOCKSTEP_SEED
-    assert [s for s in seeds if eng.strategy_for(s) != "lockstep"] == [base + i for i in range(200)]
+    assert len(seeds) == 2001 and seeds[1] == eng.lockstep_seed() < 0
+    assert [s for s in seeds if eng.strategy_for(s) != "lockstep"] == [base + i for i in range(2000)]
     assert [eng.strategy_for(s) for s in seeds].count("lockstep") == 1
     assert eng.seeds(1) == [base], "a single schedule stays a random one"
