@@ -111,6 +111,8 @@ def test_swap_and_retry_philosophers_fail_the_termination_test_as_a_livelock(tmp
     result = _grade(tmp_path, "dining_philosophers", "philosophers.py", source)
     verdicts = {t.name: t.verdict for t in result.tests}
     assert verdicts.pop("test_dinner_always_ends") == "livelock", verdicts
-    assert set(verdicts.values()) == {"passed"}, verdicts
+    # who ate and the neighbours count only for dinners that always end: not awarded here
+    assert set(verdicts.values()) == {"livelock"}, verdicts
+    assert result.points == 0, result.tests
     ending = next(t for t in result.tests if t.name == "test_dinner_always_ends")
     assert ending.details["strategy"] == "lockstep" and ending.details["livelock"]["repeats"] >= 3
