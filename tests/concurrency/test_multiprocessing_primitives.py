@@ -284,8 +284,8 @@ class RacyBehindRealLock:
         self.lock = lock
         self.value = 0
     def increment(self):
-        with self.lock:  # a real lock, around nothing that matters
-            pass
+        with self.lock:  # a real lock, around a read that does not matter: a
+            seen = self.value  # statement inside, so a switch can fall while it is held
         current = self.value
         self.value = current + 1
 """)
