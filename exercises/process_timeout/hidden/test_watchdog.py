@@ -271,6 +271,32 @@ def _expect_timeout(call: Call, story: str, hint: str = "") -> None:
                       f"the bound is {call.bound:g} s", "too_slow")
 
 
+def _expect_stopped(call: Call, story: str) -> None:
+    """After a TimeoutError on time: the fit no longer runs, in a process or in a thread.
+
+    A TimeoutError that leaves the fit running stops nothing, so the timeout checks count
+    only for a fit that was stopped. A signal takes effect a moment after it is sent: the
+    child gets up to a second to go. A zombie (stopped, never joined) is not running: that
+    is test_no_child_left_after_timeout's concern.
+    """
+    deadline = time.monotonic() + 1.0
+    while True:
+        running, _ = _left_behind(call.before)
+        threads = _fit_threads()
+        if not (running or threads) or time.monotonic() >= deadline:
+            break
+        time.sleep(0.02)
+    if threads:
+        raise Failure(f"{call.what} raised TimeoutError after {call.elapsed:.1f} s for {story}, but "
+                      f"the fit runs on in a thread of the caller's process ({', '.join(threads)}): "
+                      f"a TimeoutError that stops nothing is not a timeout; run the fit in a child "
+                      f"process and kill it", "wrong")
+    if running:
+        raise Failure(f"{call.what} raised TimeoutError after {call.elapsed:.1f} s for {story}, but "
+                      f"the fit still runs a second later in {_named(running)}: a TimeoutError that "
+                      f"stops nothing is not a timeout; kill the child", "wrong")
+
+
 def _expect_result(call: Call, expected: Any) -> None:
     if call.rescued:
         raise Failure(f"{call.what} had not come back after {call.elapsed:.1f} s although the fit "
@@ -326,20 +352,23 @@ def test_reraises_the_exception(student):
 def test_overrun_raises_timeout_error(student):
     """A fit that never converges, asleep or spinning: TimeoutError by timeout + 0.5 s."""
     me = os.getpid()
-    _expect_timeout(_call(student, jobs.never_converges, (me,), 0.3),
-                    "a fit that sleeps forever")
-    _expect_timeout(_call(student, jobs.spins_forever, (me,), 0.4),
-                    "a fit that loops forever in Python")
+    for func, timeout, story in [(jobs.never_converges, 0.3, "a fit that sleeps forever"),
+                                 (jobs.spins_forever, 0.4, "a fit that loops forever in Python")]:
+        call = _call(student, func, (me,), timeout)
+        _expect_timeout(call, story)
+        _expect_stopped(call, story)
 
 
 def test_stops_a_fit_stuck_in_c_code(student, exercise):
     """One long C call holding the GIL: only a process can be stopped in the middle of it."""
     n = exercise.params["c_call_length"]
-    _expect_timeout(_call(student, jobs.stuck_in_c, (n,), 0.3, f"sum(range({n:.0e}))"),
-                    "a fit inside one long C call that holds the GIL (seconds of sum(range(...)))",
+    story = "a fit inside one long C call that holds the GIL (seconds of sum(range(...)))"
+    call = _call(student, jobs.stuck_in_c, (n,), 0.3, f"sum(range({n:.0e}))")
+    _expect_timeout(call, story,
                     "a thread cannot be interrupted, and while it is in a C call that holds the "
                     "GIL, no other thread of its process runs, not even one waiting in "
                     "join(timeout): only a process can be stopped")
+    _expect_stopped(call, story)
 
 
 def test_no_child_left_after_timeout(student, tmp_path, _clean_up):
