@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 NOT_IN_A_CHILD = "jobs: this ran in the test's own process, not in a child process"
@@ -128,3 +129,25 @@ def killed_by_signal(grader_pid: int) -> str:
     os.kill(os.getpid(), signal.SIGKILL)
     time.sleep(10)
     return "still alive after SIGKILL"
+
+
+def finishes_after_returning(grader_pid: int, marker: str, seconds: float,
+                             ignore_sigterm: bool = False) -> str:
+    """Returns at once, but its process has work left: a library's non-daemon thread writes
+    `marker` `seconds` later, and the process cannot exit before that thread ends (a log
+    flushed, an output file closed). With ignore_sigterm, only SIGKILL ends it earlier.
+
+    In the test's own process it writes the marker at once and starts nothing.
+    """
+    if _in_test_process(grader_pid):
+        _write(marker, "written in the test's own process")
+        return "fitted"
+    if ignore_sigterm:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+    def finish() -> None:
+        time.sleep(seconds)
+        _write(marker, str(os.getpid()))
+
+    threading.Thread(target=finish, name="library-writer", daemon=False).start()
+    return "fitted"

@@ -396,7 +396,7 @@ def test_no_child_left_after_timeout(student, tmp_path, _clean_up):
                       f"multiprocessing's list of children", "wrong")
 
 
-def test_no_child_left_after_success(student):
+def test_no_child_left_after_success(student, tmp_path):
     """After a result or an exception, the child has exited and was joined."""
     cases = [(jobs.fit_summary, (3,), "fit_summary"),
              (jobs.diverge, ("no minimum",), "a fit raising FitDidNotConverge")]
@@ -412,6 +412,29 @@ def test_no_child_left_after_success(student):
             raise Failure(f"{plural(len(left), 'child process')} left after {call.what} had "
                           f"{'returned' if call.error is None else 'raised'}: {_named(left)}, "
                           f"{state}; join the child before returning", "wrong")
+    me = os.getpid()
+    # A child that has sent its result may still have work to do before it exits (here a
+    # library's thread writes its output 0.1 s later): it is left to end on its own.
+    marker = tmp_path / "written-at-exit"
+    call = _call(student, jobs.finishes_after_returning, (me, str(marker), 0.1), 5.0,
+                 "a fit whose library writes its output 0.1 s after the fit returned")
+    _expect_result(call, "fitted")
+    if not marker.exists():
+        raise Failure(f"{call.what} returned, but its child was stopped before it could end on "
+                      f"its own: the output the fit's library writes 0.1 s after the fit returned "
+                      f"is missing. After a result, join the child (with a timeout, a second say) "
+                      f"and stop it only if it has not ended by then", "wrong")
+    # One that does not end soon, and ignores SIGTERM: stopped with SIGKILL, and joined too.
+    call = _call(student, jobs.finishes_after_returning, (me, str(tmp_path / "late"), 2.0, True), 5.0,
+                 "a fit whose process ignores SIGTERM and ends 2 s after the fit returned")
+    _expect_result(call, "fitted")
+    running, zombies = _left_behind(call.before, (), call.started)
+    if running or zombies:
+        left = running + zombies
+        state = "still running" if running else "never joined (a zombie under fork or spawn)"
+        raise Failure(f"{plural(len(left), 'child process')} left after {call.what} had returned: "
+                      f"{_named(left)}, {state}; whatever stopped it, join the child before "
+                      f"returning", "wrong")
 
 
 def test_large_result_comes_back(student, exercise):
