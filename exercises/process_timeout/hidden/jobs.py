@@ -151,3 +151,16 @@ def finishes_after_returning(grader_pid: int, marker: str, seconds: float,
 
     threading.Thread(target=finish, name="library-writer", daemon=False).start()
     return "fitted"
+
+
+def lingers_after_returning(grader_pid: int) -> str:
+    """Returns at once, but its process never ends by itself: a library started a
+    non-daemon thread that waits for ever, and a process waits for its non-daemon threads
+    before it exits. Only a signal ends it.
+
+    In the test's own process it starts nothing.
+    """
+    if _in_test_process(grader_pid):
+        return "fitted"
+    threading.Thread(target=threading.Event().wait, name="library-forever", daemon=False).start()
+    return "fitted"

@@ -40,6 +40,7 @@ from grader.testing import Failure, plural
 
 SLACK = 0.5  # the contract: TimeoutError within timeout + 0.5 s
 RESCUE_AFTER = 2.5  # s past the bound: the test kills the child to get the call back
+EXIT_GRACE = 2.0  # the contract: a child that sent its result may linger this long at most
 HELPERS = ("multiprocessing.resource_tracker", "multiprocessing.forkserver")
 
 
@@ -435,6 +436,31 @@ def test_no_child_left_after_success(student, tmp_path):
         raise Failure(f"{plural(len(left), 'child process')} left after {call.what} had returned: "
                       f"{_named(left)}, {state}; whatever stopped it, join the child before "
                       f"returning", "wrong")
+    # One that never ends by itself: a watchdog never hangs. After the grace it is stopped,
+    # and the result comes back within timeout + 0.5 s plus that grace (at most EXIT_GRACE).
+    # The test's rescue kills the child at bound + RESCUE_AFTER: a submission that joins it
+    # with no timeout fails here, by this test's own deadline.
+    timeout = 1.0
+    call = _call(student, jobs.lingers_after_returning, (me,), timeout,
+                 "a fit whose library starts a thread that never ends, then returns",
+                 rescue_after=timeout + SLACK + EXIT_GRACE + RESCUE_AFTER)
+    if call.rescued:
+        raise Failure(f"{call.what} had not come back {call.elapsed:.1f} s later (the test killed "
+                      f"the child then to go on): its child sent the result at once but never ends "
+                      f"by itself. A watchdog never hangs: after a result, join the child with a "
+                      f"timeout (a second say), then stop it and join it", "timeout")
+    _expect_result(call, "fitted")
+    if call.elapsed > timeout + SLACK + EXIT_GRACE:
+        raise Failure(f"{call.what} took {call.elapsed:.1f} s to return the result of a fit whose "
+                      f"child lingers after sending it; the bound is timeout + 0.5 s plus a grace "
+                      f"of at most {EXIT_GRACE:g} s, {timeout + SLACK + EXIT_GRACE:g} s", "too_slow")
+    running, zombies = _left_behind(call.before, (), call.started)
+    if running or zombies:
+        left = running + zombies
+        state = "still running" if running else "never joined (a zombie under fork or spawn)"
+        raise Failure(f"{plural(len(left), 'child process')} left after {call.what} had returned: "
+                      f"{_named(left)}, {state}; after the grace, stop the child and join it",
+                      "wrong")
 
 
 def test_large_result_comes_back(student, exercise):
