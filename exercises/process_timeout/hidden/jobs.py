@@ -88,9 +88,16 @@ def spins_forever(grader_pid: int) -> str:
     return NOT_IN_A_CHILD
 
 
-def stuck_in_c(n: int) -> int:
-    """One long call into C that holds the GIL: no other thread of its process runs meanwhile."""
-    return sum(range(n))
+def stuck_in_c(n: int, grader_pid: int | None = None) -> int:
+    """Long calls into C that hold the GIL: no other thread of its process runs meanwhile.
+
+    In a child it never ends (one call after another), so a child nobody kills is still
+    running whenever the test looks, however fast the machine sums; in the test's own
+    process (a thread) it makes one call, seconds long, and returns."""
+    total = sum(range(n))
+    while grader_pid is not None and not _in_test_process(grader_pid):
+        total = sum(range(n))
+    return total
 
 
 def ignores_sigterm(grader_pid: int, ready_file: str) -> str:

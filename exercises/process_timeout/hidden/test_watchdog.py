@@ -364,7 +364,7 @@ def test_stops_a_fit_stuck_in_c_code(student, exercise):
     """One long C call holding the GIL: only a process can be stopped in the middle of it."""
     n = exercise.params["c_call_length"]
     story = "a fit inside one long C call that holds the GIL (seconds of sum(range(...)))"
-    call = _call(student, jobs.stuck_in_c, (n,), 0.3, f"sum(range({n:.0e}))")
+    call = _call(student, jobs.stuck_in_c, (n, os.getpid()), 0.3, f"sum(range({n:.0e}))")
     _expect_timeout(call, story,
                     "a thread cannot be interrupted, and while it is in a C call that holds the "
                     "GIL, no other thread of its process runs, not even one waiting in "
