@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 NOT_IN_A_CHILD = "jobs: this ran in the test's own process, not in a child process"
@@ -87,9 +88,16 @@ def spins_forever(grader_pid: int) -> str:
     return NOT_IN_A_CHILD
 
 
-def stuck_in_c(n: int) -> int:
-    """One long call into C that holds the GIL: no other thread of its process runs meanwhile."""
-    return sum(range(n))
+def stuck_in_c(n: int, grader_pid: int | None = None) -> int:
+    """Long calls into C that hold the GIL: no other thread of its process runs meanwhile.
+
+    In a child it never ends (one call after another), so a child nobody kills is still
+    running whenever the test looks, however fast the machine sums; in the test's own
+    process (a thread) it makes one call, seconds long, and returns."""
+    total = sum(range(n))
+    while grader_pid is not None and not _in_test_process(grader_pid):
+        total = sum(range(n))
+    return total
 
 
 def ignores_sigterm(grader_pid: int, ready_file: str) -> str:
@@ -128,3 +136,38 @@ def killed_by_signal(grader_pid: int) -> str:
     os.kill(os.getpid(), signal.SIGKILL)
     time.sleep(10)
     return "still alive after SIGKILL"
+
+
+def finishes_after_returning(grader_pid: int, marker: str, seconds: float,
+                             ignore_sigterm: bool = False) -> str:
+    """Returns at once, but its process has work left: a library's non-daemon thread writes
+    `marker` `seconds` later, and the process cannot exit before that thread ends (a log
+    flushed, an output file closed). With ignore_sigterm, only SIGKILL ends it earlier.
+
+    In the test's own process it writes the marker at once and starts nothing.
+    """
+    if _in_test_process(grader_pid):
+        _write(marker, "written in the test's own process")
+        return "fitted"
+    if ignore_sigterm:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+    def finish() -> None:
+        time.sleep(seconds)
+        _write(marker, str(os.getpid()))
+
+    threading.Thread(target=finish, name="library-writer", daemon=False).start()
+    return "fitted"
+
+
+def lingers_after_returning(grader_pid: int) -> str:
+    """Returns at once, but its process never ends by itself: a library started a
+    non-daemon thread that waits for ever, and a process waits for its non-daemon threads
+    before it exits. Only a signal ends it.
+
+    In the test's own process it starts nothing.
+    """
+    if _in_test_process(grader_pid):
+        return "fitted"
+    threading.Thread(target=threading.Event().wait, name="library-forever", daemon=False).start()
+    return "fitted"

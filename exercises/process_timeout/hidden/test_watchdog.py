@@ -40,6 +40,7 @@ from grader.testing import Failure, plural
 
 SLACK = 0.5  # the contract: TimeoutError within timeout + 0.5 s
 RESCUE_AFTER = 2.5  # s past the bound: the test kills the child to get the call back
+EXIT_GRACE = 2.0  # the contract: a child that sent its result may linger this long at most
 HELPERS = ("multiprocessing.resource_tracker", "multiprocessing.forkserver")
 
 
@@ -271,6 +272,32 @@ def _expect_timeout(call: Call, story: str, hint: str = "") -> None:
                       f"the bound is {call.bound:g} s", "too_slow")
 
 
+def _expect_stopped(call: Call, story: str) -> None:
+    """After a TimeoutError on time: the fit no longer runs, in a process or in a thread.
+
+    A TimeoutError that leaves the fit running stops nothing, so the timeout checks count
+    only for a fit that was stopped. A signal takes effect a moment after it is sent: the
+    child gets up to a second to go. A zombie (stopped, never joined) is not running: that
+    is test_no_child_left_after_timeout's concern.
+    """
+    deadline = time.monotonic() + 1.0
+    while True:
+        running, _ = _left_behind(call.before)
+        threads = _fit_threads()
+        if not (running or threads) or time.monotonic() >= deadline:
+            break
+        time.sleep(0.02)
+    if threads:
+        raise Failure(f"{call.what} raised TimeoutError after {call.elapsed:.1f} s for {story}, but "
+                      f"the fit runs on in a thread of the caller's process ({', '.join(threads)}): "
+                      f"a TimeoutError that stops nothing is not a timeout; run the fit in a child "
+                      f"process and kill it", "wrong")
+    if running:
+        raise Failure(f"{call.what} raised TimeoutError after {call.elapsed:.1f} s for {story}, but "
+                      f"the fit still runs a second later in {_named(running)}: a TimeoutError that "
+                      f"stops nothing is not a timeout; kill the child", "wrong")
+
+
 def _expect_result(call: Call, expected: Any) -> None:
     if call.rescued:
         raise Failure(f"{call.what} had not come back after {call.elapsed:.1f} s although the fit "
@@ -326,20 +353,23 @@ def test_reraises_the_exception(student):
 def test_overrun_raises_timeout_error(student):
     """A fit that never converges, asleep or spinning: TimeoutError by timeout + 0.5 s."""
     me = os.getpid()
-    _expect_timeout(_call(student, jobs.never_converges, (me,), 0.3),
-                    "a fit that sleeps forever")
-    _expect_timeout(_call(student, jobs.spins_forever, (me,), 0.4),
-                    "a fit that loops forever in Python")
+    for func, timeout, story in [(jobs.never_converges, 0.3, "a fit that sleeps forever"),
+                                 (jobs.spins_forever, 0.4, "a fit that loops forever in Python")]:
+        call = _call(student, func, (me,), timeout)
+        _expect_timeout(call, story)
+        _expect_stopped(call, story)
 
 
 def test_stops_a_fit_stuck_in_c_code(student, exercise):
     """One long C call holding the GIL: only a process can be stopped in the middle of it."""
     n = exercise.params["c_call_length"]
-    _expect_timeout(_call(student, jobs.stuck_in_c, (n,), 0.3, f"sum(range({n:.0e}))"),
-                    "a fit inside one long C call that holds the GIL (seconds of sum(range(...)))",
+    story = "a fit inside one long C call that holds the GIL (seconds of sum(range(...)))"
+    call = _call(student, jobs.stuck_in_c, (n, os.getpid()), 0.3, f"sum(range({n:.0e}))")
+    _expect_timeout(call, story,
                     "a thread cannot be interrupted, and while it is in a C call that holds the "
                     "GIL, no other thread of its process runs, not even one waiting in "
                     "join(timeout): only a process can be stopped")
+    _expect_stopped(call, story)
 
 
 def test_no_child_left_after_timeout(student, tmp_path, _clean_up):
@@ -367,7 +397,7 @@ def test_no_child_left_after_timeout(student, tmp_path, _clean_up):
                       f"multiprocessing's list of children", "wrong")
 
 
-def test_no_child_left_after_success(student):
+def test_no_child_left_after_success(student, tmp_path):
     """After a result or an exception, the child has exited and was joined."""
     cases = [(jobs.fit_summary, (3,), "fit_summary"),
              (jobs.diverge, ("no minimum",), "a fit raising FitDidNotConverge")]
@@ -383,6 +413,54 @@ def test_no_child_left_after_success(student):
             raise Failure(f"{plural(len(left), 'child process')} left after {call.what} had "
                           f"{'returned' if call.error is None else 'raised'}: {_named(left)}, "
                           f"{state}; join the child before returning", "wrong")
+    me = os.getpid()
+    # A child that has sent its result may still have work to do before it exits (here a
+    # library's thread writes its output 0.1 s later): it is left to end on its own.
+    marker = tmp_path / "written-at-exit"
+    call = _call(student, jobs.finishes_after_returning, (me, str(marker), 0.1), 5.0,
+                 "a fit whose library writes its output 0.1 s after the fit returned")
+    _expect_result(call, "fitted")
+    if not marker.exists():
+        raise Failure(f"{call.what} returned, but its child was stopped before it could end on "
+                      f"its own: the output the fit's library writes 0.1 s after the fit returned "
+                      f"is missing. After a result, join the child (with a timeout, a second say) "
+                      f"and stop it only if it has not ended by then", "wrong")
+    # One that does not end soon, and ignores SIGTERM: stopped with SIGKILL, and joined too.
+    call = _call(student, jobs.finishes_after_returning, (me, str(tmp_path / "late"), 2.0, True), 5.0,
+                 "a fit whose process ignores SIGTERM and ends 2 s after the fit returned")
+    _expect_result(call, "fitted")
+    running, zombies = _left_behind(call.before, (), call.started)
+    if running or zombies:
+        left = running + zombies
+        state = "still running" if running else "never joined (a zombie under fork or spawn)"
+        raise Failure(f"{plural(len(left), 'child process')} left after {call.what} had returned: "
+                      f"{_named(left)}, {state}; whatever stopped it, join the child before "
+                      f"returning", "wrong")
+    # One that never ends by itself: a watchdog never hangs. After the grace it is stopped,
+    # and the result comes back within timeout + 0.5 s plus that grace (at most EXIT_GRACE).
+    # The test's rescue kills the child at bound + RESCUE_AFTER: a submission that joins it
+    # with no timeout fails here, by this test's own deadline.
+    timeout = 1.0
+    call = _call(student, jobs.lingers_after_returning, (me,), timeout,
+                 "a fit whose library starts a thread that never ends, then returns",
+                 rescue_after=timeout + SLACK + EXIT_GRACE + RESCUE_AFTER)
+    if call.rescued:
+        raise Failure(f"{call.what} had not come back {call.elapsed:.1f} s later (the test killed "
+                      f"the child then to go on): its child sent the result at once but never ends "
+                      f"by itself. A watchdog never hangs: after a result, join the child with a "
+                      f"timeout (a second say), then stop it and join it", "timeout")
+    _expect_result(call, "fitted")
+    if call.elapsed > timeout + SLACK + EXIT_GRACE:
+        raise Failure(f"{call.what} took {call.elapsed:.1f} s to return the result of a fit whose "
+                      f"child lingers after sending it; the bound is timeout + 0.5 s plus a grace "
+                      f"of at most {EXIT_GRACE:g} s, {timeout + SLACK + EXIT_GRACE:g} s", "too_slow")
+    running, zombies = _left_behind(call.before, (), call.started)
+    if running or zombies:
+        left = running + zombies
+        state = "still running" if running else "never joined (a zombie under fork or spawn)"
+        raise Failure(f"{plural(len(left), 'child process')} left after {call.what} had returned: "
+                      f"{_named(left)}, {state}; after the grace, stop the child and join it",
+                      "wrong")
 
 
 def test_large_result_comes_back(student, exercise):
