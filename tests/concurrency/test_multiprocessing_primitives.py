@@ -284,8 +284,9 @@ class RacyBehindRealLock:
         self.lock = lock
         self.value = 0
     def increment(self):
-        with self.lock:  # a real lock, around a read that does not matter: a
-            seen = self.value  # statement inside, so a switch can fall while it is held
+        with self.lock:  # a real lock, around reads that do not matter: most of the
+            for _ in range(20):  # steps are inside it, so a switch falls while it is held
+                seen = self.value  # long before one falls in the read-modify-write below
         current = self.value
         self.value = current + 1
 """)
