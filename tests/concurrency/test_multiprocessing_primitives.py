@@ -11,6 +11,7 @@ import threading
 import pytest
 
 from tests.concurrency.conftest import engine
+from tests.concurrency.test_engine import BUFFERS as ENGINE_BUFFERS
 from tests.concurrency.test_engine import counting, producer_consumer
 
 COUNTERS = """
@@ -104,52 +105,9 @@ def test_a_values_unguarded_increment_is_a_race_named_by_the_value(student_code)
     assert "the lock of ValueUnguarded.count" in events
 
 
-BUFFERS = """
-import multiprocessing
-from collections import deque
-
-class Buffer:
-    def __init__(self, size, use_if=False):
-        self.items = deque()
-        self.size = size
-        self.use_if = use_if
-        self.cond = multiprocessing.Condition()
-    def put(self, item):
-        with self.cond:
-            while len(self.items) >= self.size:
-                self.cond.wait()
-            self.items.append(item)
-            self.cond.notify_all()
-    def get(self):
-        with self.cond:
-            if self.use_if:
-                if not self.items:
-                    self.cond.wait()
-            else:
-                while not self.items:
-                    self.cond.wait()
-            item = self.items.popleft()
-            self.cond.notify_all()
-            return item
-
-class SemaphoreBuffer:
-    def __init__(self, size):
-        self.items = deque()
-        self.free = multiprocessing.Semaphore(size)
-        self.full = multiprocessing.Semaphore(0)
-        self.mutex = multiprocessing.Lock()
-    def put(self, item):
-        self.free.acquire()
-        with self.mutex:
-            self.items.append(item)
-        self.full.release()
-    def get(self):
-        self.full.acquire()
-        with self.mutex:
-            item = self.items.popleft()
-        self.free.release()
-        return item
-
+# test_engine's bounded buffers, on multiprocessing's Condition, Semaphore and Lock.
+BUFFERS = ENGINE_BUFFERS.replace("import threading", "import multiprocessing").replace(
+    "threading.", "multiprocessing.") + """
 def handshake():
     ready = multiprocessing.Event()
     seen = []
