@@ -14,19 +14,21 @@ def test_counts_in_one_thread(student, engine):
 
     def scenario(run):
         counter = Counter()
-        run.check(value(run, counter) == 0, f"Counter() starts at {value(run, counter)!r}, expected 0")
+        got = value(run, counter)
+        run.check(got == 0, f"Counter() starts at {got!r}, expected 0")
         counter.increment()
-        run.check(value(run, counter) == 1,
-                  f"Counter() then increment() gives {value(run, counter)!r}, expected 1")
+        got = value(run, counter)
+        run.check(got == 1, f"Counter() then increment() gives {got!r}, expected 1")
         counter.increment(5)
-        run.check(value(run, counter) == 6,
-                  f"after increment() and increment(5) the value is {value(run, counter)!r}, expected 6")
+        got = value(run, counter)
+        run.check(got == 6, f"after increment() and increment(5) the value is {got!r}, expected 6")
 
         started = Counter(10)
-        run.check(value(run, started) == 10, f"Counter(10) starts at {value(run, started)!r}, expected 10")
+        got = value(run, started)
+        run.check(got == 10, f"Counter(10) starts at {got!r}, expected 10")
         started.increment()
-        run.check(value(run, started) == 11,
-                  f"Counter(10) then increment() gives {value(run, started)!r}, expected 11")
+        got = value(run, started)
+        run.check(got == 11, f"Counter(10) then increment() gives {got!r}, expected 11")
         run.check(value(run, counter) == 6,
                   "incrementing one Counter changed another: each Counter must keep its own count")
 
