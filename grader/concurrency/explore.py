@@ -19,6 +19,7 @@ from grader.concurrency.runtime import (LockCycle, Scheduler, ScenarioFailed, Sc
                                         current_task)
 from grader.concurrency.shim import student_files
 from grader.concurrency.stress import ThreadHelpers
+from grader.concurrency.tracing import TracerUnavailable
 from grader.testing import Failure
 
 REPLAY_ENV = "GRADER_REPLAY_SEED"
@@ -126,6 +127,8 @@ class Exploration:
     # forced preemption), and why the fallback was taken when it was.
     engine: str = "controlled"
     engine_reason: str = ""
+    # Runs under stress that judged nothing and were replaced (tracing.py says why).
+    unsound_runs: list[str] = field(default_factory=list)
 
     @property
     def stressed(self) -> bool:
@@ -258,9 +261,11 @@ class Engine:
         """The scenario again on real threads under forced preemption (`stress`), after a
         controlled schedule got stuck in code the scheduler does not control."""
         where = stuck.details.get("stuck_at", "?")
-        reason = (f"schedule {explored.schedules + 1} of the controlled scheduler stopped at "
-                  f"{where}, in code it cannot switch (a primitive it does not control, I/O "
-                  f"or a long C call), so real threads under forced preemption judged this test")
+        why = stuck.details.get("fallback_reason") or (
+            f"stopped at {where}, in code it cannot switch (a primitive it does not control, "
+            f"I/O or a long C call)")
+        reason = (f"schedule {explored.schedules + 1} of the controlled scheduler {why}, so "
+                  f"real threads under forced preemption judged this test")
         result = self.stress(scenario, runs=min(STRESS_RUNS, max(1, planned)),
                              timeout=self.stress_timeout, stop_at_first=stop_at_first)
         result.engine_reason = reason
@@ -271,13 +276,22 @@ class Engine:
                p_yield: float = 0.05, stop_at_first: bool = True) -> Exploration:
         """The fallback for code the scheduler cannot control: the scenario on real
         threads with forced preemption (see stress.py). Same seeds, weaker guarantees."""
-        from grader.concurrency.stress import stress_once
+        from grader.concurrency.stress import UnsoundRun, stress_once
 
         result = Exploration(self.test)
         files = student_files()
         start = time.perf_counter()
-        for seed in self.seeds(runs):
-            failure = stress_once(scenario, files, seed, timeout, p_yield)
+        wanted = len(self.seeds(runs))
+        # A run that judged nothing (UnsoundRun) is replaced by one more seed, at most
+        # as many times as there are runs.
+        for seed in self.seeds(2 * runs)[:2 * wanted]:
+            if result.schedules == wanted:
+                break
+            try:
+                failure = stress_once(scenario, files, seed, timeout, p_yield)
+            except UnsoundRun as exc:
+                result.unsound_runs.append(f"seed {seed}: {exc}")
+                continue
             result.schedules += 1
             if failure is not None:
                 failure.details["found_at_schedule"] = result.schedules
@@ -285,6 +299,10 @@ class Engine:
                 result.failures.append(FailedSchedule(seed, failure.verdict, failure.message, failure.details))
                 if stop_at_first or failure.verdict == "timeout":
                     break  # a hung run leaves threads behind: do not pile up more
+        if not result.schedules and result.unsound_runs:
+            raise TracerUnavailable(
+                f"no run under stress could install the engine's tracer "
+                f"({len(result.unsound_runs)} tried; the last: {result.unsound_runs[-1]})")
         result.seconds = time.perf_counter() - start
         result.engine = "stress"
         self.explorations.append(result)

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any, Callable
 
+from grader.concurrency import tracing
 from grader.guard import STUDENT_CODES
 
 # Virtual time advances this much per bytecode, so that a loop polling the clock ends.
@@ -235,8 +236,14 @@ class Scheduler:
         try:
             if self.over:
                 return
-            sys.settrace(self._global_tracer(task))
+            tracing.install(self._global_tracer(task))
             task.fn()
+        except tracing.TracerUnavailable as exc:
+            # Not the student's doing: this schedule cannot be controlled, so the test
+            # falls back to real threads, as for a primitive the engine cannot switch.
+            self.fail(ScheduleFailure("error", str(exc), {
+                "uncontrolled": True, "stuck_at": f"the start of {task.name}",
+                "fallback_reason": f"could not install its tracer in {task.name} ({exc})"}))
         except Abort:
             pass
         except ScenarioFailed:
@@ -247,7 +254,10 @@ class Scheduler:
             if not self.over:
                 self.fail_with_exception(task, exc)
         finally:
-            sys.settrace(None)
+            try:
+                tracing.install(None)
+            except tracing.TracerUnavailable:
+                pass  # the thread ends just after, and its tracer with it
             _tasks.pop(task.ident, None)
             self._finish(task)
 

@@ -23,11 +23,17 @@ import traceback
 from types import FrameType
 from typing import Any, Callable
 
+from grader.concurrency import tracing
 from grader.concurrency.runtime import ScheduleFailure, opcode_tracer
 
 
 class _StressFailed(Exception):
     pass
+
+
+class UnsoundRun(Exception):
+    """A run that judged nothing: one of its threads could not get the engine's tracer
+    (see tracing.py), so it never ran its part of the scenario."""
 
 
 class ThreadHelpers:
@@ -65,6 +71,8 @@ class StressRun(ThreadHelpers):
         self.failure: ScheduleFailure | None = None
         self._names = 0
         self._steps: dict[str, int] = {}  # bytecodes of the student's files, per thread
+        # Why this run judged nothing, if a thread could not get the engine's tracer.
+        self.unsound: str | None = None
 
     def _tracer(self) -> Callable:
         """A forced switch before randomly chosen bytecodes of the student's files."""
@@ -80,7 +88,13 @@ class StressRun(ThreadHelpers):
         return opcode_tracer(self._files, maybe_yield)
 
     def _body(self, fn: Callable[..., Any], args: tuple) -> None:
-        sys.settrace(self._tracer())
+        try:
+            tracing.install(self._tracer())
+        except tracing.TracerUnavailable as exc:
+            # This thread cannot run the student's code as the run needs: the run judges
+            # nothing (its threads' work would look lost), and the engine runs another.
+            self.unsound = f"{threading.current_thread().name}: {exc}"
+            return
         try:
             fn(*args)
         except _StressFailed:
@@ -90,7 +104,10 @@ class StressRun(ThreadHelpers):
                 name = threading.current_thread().name
                 self.failure = ScheduleFailure("error", f"{name} raised {type(exc).__name__}: {exc}")
         finally:
-            sys.settrace(None)
+            try:
+                tracing.install(None)
+            except tracing.TracerUnavailable:
+                pass  # the thread ends here, and its tracer with it
 
     def spawn(self, fn: Callable[..., Any], *args: Any, name: str | None = None) -> threading.Thread:
         self._names += 1
@@ -151,6 +168,10 @@ def stress_once(scenario: Callable[[StressRun], Any], files: frozenset[str], see
         root.join(timeout)
     finally:
         sys.setswitchinterval(previous)
+    if run.unsound is not None:
+        # Checked before the verdicts: a thread that never ran makes counts look lost and
+        # partners wait for it forever, neither of them the student's doing.
+        raise UnsoundRun(run.unsound)
     if root.is_alive():
         alive = ", ".join(run.alive()) or "the test's thread"
         return ScheduleFailure(
