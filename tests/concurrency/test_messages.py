@@ -6,7 +6,7 @@ from __future__ import annotations
 from grader.model import TestOutcome as Outcome
 from grader.report.text import outcome_text, trace_text
 from tests.concurrency.conftest import engine
-from tests.concurrency.test_engine import COUNTERS, DEADLOCKS, counting
+from tests.concurrency.programs import COUNTERS, DEADLOCKS, counting
 
 
 def _outcome(failure) -> str:

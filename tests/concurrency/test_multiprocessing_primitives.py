@@ -11,8 +11,8 @@ import threading
 import pytest
 
 from tests.concurrency.conftest import engine
-from tests.concurrency.test_engine import BUFFERS as ENGINE_BUFFERS
-from tests.concurrency.test_engine import counting, producer_consumer
+from tests.concurrency.programs import BUFFERS as ENGINE_BUFFERS
+from tests.concurrency.programs import counting, producer_consumer
 
 COUNTERS = """
 import multiprocessing
@@ -105,7 +105,7 @@ def test_a_values_unguarded_increment_is_a_race_named_by_the_value(student_code)
     assert "the lock of ValueUnguarded.count" in events
 
 
-# test_engine's bounded buffers, on multiprocessing's Condition, Semaphore and Lock.
+# programs.py's bounded buffers, on multiprocessing's Condition, Semaphore and Lock.
 BUFFERS = ENGINE_BUFFERS.replace("import threading", "import multiprocessing").replace(
     "threading.", "multiprocessing.") + """
 def handshake():
