@@ -16,7 +16,9 @@ import traceback
 from types import CodeType, FrameType, ModuleType
 from typing import Any
 
-from grader.concurrency.runtime import Scheduler, ScheduleFailure, Task, is_student_file
+from grader.concurrency.runtime import Explainer, Scheduler
+from grader.concurrency.tasks import ScheduleFailure, Task, is_student_file
+from grader.testing import Failure
 
 # ---- where: the student's line of code --------------------------------------------
 
@@ -270,8 +272,6 @@ def _find_cycle(waits: dict[Task, tuple[str, Task | None]]) -> list[Task] | None
 
 
 def describe_exception(sched: Scheduler, task: Task, exc: BaseException) -> ScheduleFailure:
-    from grader.testing import Failure
-
     if isinstance(exc, Failure):
         return ScheduleFailure(exc.verdict, exc.message, {**exc.details, "trace": interleaving(sched)})
     if isinstance(exc, AssertionError) and task is sched.root:
@@ -554,3 +554,9 @@ def describe_lock_cycle(sched: Scheduler, locks: tuple[Any, ...]) -> str:
     ring = " -> ".join([*names, names[0]])
     return (f"locks taken in a cycle ({ring}): " + "; ".join(steps) + ". Had these threads run "
             f"at the same moment, each would wait for the next forever.")
+
+
+# What the scheduler asks of this module, handed to it by whoever builds one (explore.py).
+EXPLAINER = Explainer(site=student_site, lock_cycle=describe_lock_cycle,
+                      deadlock=describe_deadlock, exception=describe_exception,
+                      livelock=describe_livelock, stuck=describe_stuck)

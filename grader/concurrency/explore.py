@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from grader.concurrency import primitives as p
-from grader.concurrency.runtime import (LockCycle, Scheduler, ScenarioFailed, ScheduleFailure,
-                                        current_task)
+from grader.concurrency.explain import EXPLAINER, interleaving
+from grader.concurrency.runtime import Scheduler
+from grader.concurrency.tasks import LockCycle, ScenarioFailed, ScheduleFailure, current_task
 from grader.concurrency.shim import student_files
-from grader.concurrency.stress import ThreadHelpers
+from grader.concurrency.stress import ThreadHelpers, stress_once
 from grader.testing import Failure
 
 REPLAY_ENV = "GRADER_REPLAY_SEED"
@@ -52,8 +53,6 @@ class Run(ThreadHelpers):
         """Fail this schedule with `message` unless `condition` holds."""
         if condition:
             return
-        from grader.concurrency.explain import interleaving
-
         self._sched.explaining = True
         self._sched.fail(ScheduleFailure(verdict, message, {**details, "trace": interleaving(self._sched)}))
         raise ScenarioFailed()
@@ -222,7 +221,7 @@ class Engine:
             if time.perf_counter() - start > budget and result.schedules:
                 result.cut_short = True
                 break
-            sched = Scheduler(seed, files=files, strategy=self.strategy_for(seed),
+            sched = Scheduler(seed, files=files, explainer=EXPLAINER, strategy=self.strategy_for(seed),
                               max_steps=max_steps or self.max_steps)
             sched.described_cycles = described
             run = Run(sched)
@@ -271,8 +270,6 @@ class Engine:
                p_yield: float = 0.05, stop_at_first: bool = True) -> Exploration:
         """The fallback for code the scheduler cannot control: the scenario on real
         threads with forced preemption (see stress.py). Same seeds, weaker guarantees."""
-        from grader.concurrency.stress import stress_once
-
         result = Exploration(self.test)
         files = student_files()
         start = time.perf_counter()

@@ -27,7 +27,7 @@ from multiprocessing import sharedctypes as _sharedctypes
 from typing import Any
 
 from grader.concurrency import primitives as p
-from grader.concurrency.runtime import Task, current_task
+from grader.concurrency.tasks import Task, current_task
 
 
 def _unwrapped(real: Any) -> Any:

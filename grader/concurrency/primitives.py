@@ -25,7 +25,7 @@ from collections import deque
 from types import FrameType
 from typing import Any, Callable
 
-from grader.concurrency.runtime import Task, current_task
+from grader.concurrency.tasks import Task, current_task
 
 _GRADER_DIR = os.path.dirname(os.path.abspath(__file__))
 _STDLIB_DIRS = tuple({os.path.realpath(sysconfig.get_paths()[k]) for k in ("stdlib", "platstdlib")})

@@ -23,10 +23,9 @@ Three strategies, each a way to make a class of bugs show up:
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from grader.concurrency.runtime import Task
+from grader.concurrency.tasks import Task
 
 
 class Strategy(Protocol):

@@ -23,7 +23,8 @@ import traceback
 from types import FrameType
 from typing import Any, Callable
 
-from grader.concurrency.runtime import ScheduleFailure, opcode_tracer
+from grader.concurrency.runtime import opcode_tracer
+from grader.concurrency.tasks import ScheduleFailure
 
 
 class _StressFailed(Exception):
