@@ -65,7 +65,7 @@ def grade_class(submissions: Sequence["Submission"], people: dict[str, "Person"]
         book.set_meta("feedback", {**book.meta("feedback", {}), **released_when})
 
         def adjusted(result: ExerciseResult, job: "Job") -> ExerciseResult:
-            from grader.layouts import annotate
+            from grader.folders import annotate
             # A file graded under another name, or those seen instead: said in every report;
             # the late policy from the platform's submission time.
             result = annotate(result, job.submission, job.exercise)
