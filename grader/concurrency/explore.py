@@ -14,6 +14,8 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from grader.catalog import DEFAULT
+from grader.channel import REPLAY_SEED
 from grader.concurrency import primitives as p
 from grader.concurrency.explain import EXPLAINER, interleaving
 from grader.concurrency.runtime import Scheduler
@@ -22,7 +24,6 @@ from grader.concurrency.shim import student_files
 from grader.concurrency.stress import ThreadHelpers, stress_once
 from grader.testing import Failure
 
-REPLAY_ENV = "GRADER_REPLAY_SEED"
 # The lockstep schedule is added to every exploration of two schedules or more, second
 # in line (a livelock is found early), on a seed of its own (negative: no random
 # schedule has one): every random schedule of the list still runs, in the same order, so
@@ -150,8 +151,9 @@ class Exploration:
             return
         first = self.failures[0]
         details = dict(first.details)
+        # The schedule to run again; the grader (runner.score) turns it into the replay
+        # command, naming the folder and exercise only it knows.
         details["seed"] = first.seed
-        details.setdefault("replay", f"python -m grader replay <your folder> <exercise> {self.test} --seed {first.seed}")
         details["schedules"] = f"{len(self.failures)} of {self.schedules} schedules failed"
         details["engine"] = self.engine
         if self.engine_reason:
@@ -164,11 +166,13 @@ class Exploration:
 class Engine:
     """Explores scenarios for one hidden test, with its seeds and budget."""
 
-    def __init__(self, test: str, *, schedules: int = 200, seconds: float = 2.0,
-                 strategy: str = "mixed", max_steps: int = 200_000, schedule_timeout: float = 5.0,
-                 stress_timeout: float = 10.0, exercise: str = "<exercise>") -> None:
+    def __init__(self, test: str, *, schedules: int = DEFAULT["schedules.count"],
+                 seconds: float = DEFAULT["schedules.seconds"], strategy: str = "mixed",
+                 max_steps: int = 200_000, schedule_timeout: float = 5.0,
+                 stress_timeout: float = 10.0) -> None:
+        # The budget's defaults are the catalogue's (exercise.yaml's `schedules`), declared
+        # once in catalog.FIELDS; a hidden test's engine takes its exercise's (`for_test`).
         self.test = test
-        self.exercise = exercise
         self.schedules = schedules
         self.seconds = seconds
         self.strategy = strategy
@@ -181,14 +185,13 @@ class Engine:
 
     @classmethod
     def for_test(cls, test: str, exercise: Any) -> "Engine":
-        return cls(test, schedules=exercise.schedules, seconds=exercise.schedule_seconds,
-                   exercise=exercise.id)
+        return cls(test, schedules=exercise.schedules, seconds=exercise.schedule_seconds)
 
     def _base_seed(self) -> int:
         return (zlib.crc32(self.test.encode()) % 10_000) * 1_000
 
     def seeds(self, count: int) -> list[int]:
-        replay = os.environ.get(REPLAY_ENV)
+        replay = os.environ.get(REPLAY_SEED)
         if replay:
             return [int(replay)]
         base = self._base_seed()
@@ -247,7 +250,6 @@ class Engine:
                 if stop_at_first:
                     break
         result.seconds = time.perf_counter() - start
-        self._replay_commands(result)
         self.explorations.append(result)
         return result
 
@@ -307,7 +309,7 @@ class Engine:
             return None
         schedules = sum(e.schedules for e in self.explorations)
         cycles = [c for e in self.explorations for c in e.lock_order_cycles]
-        if schedules == 1 and not cycles and not os.environ.get(REPLAY_ENV):
+        if schedules == 1 and not cycles and not os.environ.get(REPLAY_SEED):
             return None  # one schedule of one thread: nothing worth telling
         seconds = sum(e.seconds for e in self.explorations)
         stressed = any(e.stressed for e in self.explorations)
@@ -327,7 +329,3 @@ class Engine:
             details["potential deadlock (a hint, not graded here)"] = cycles[0]
         return note, details
 
-    def _replay_commands(self, result: Exploration) -> None:
-        for failed in result.failures:
-            failed.details["replay"] = (f"python -m grader replay <your folder> {self.exercise} "
-                                        f"{self.test} --seed {failed.seed}")
