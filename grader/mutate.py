@@ -200,13 +200,24 @@ def drop_lock(tree: ast.Module) -> Iterator[Site]:
                        f"{', '.join(_text(i.context_expr) for i in node.items)}:`", apply)
 
 
-def drop_acquire(tree: ast.Module) -> Iterator[Site]:
+def _removed(tree: ast.Module, path: Path_, node: ast.stmt, what: str = "") -> Site:
+    """The site where the statement NODE, at PATH, is removed."""
+    def apply(t: ast.Module, path: Path_ = path) -> None:
+        stmts, i = _owner(t, path)
+        _splice(stmts, i, [])
+    return Site(_function(tree, path), node.lineno, what or f"`{_text(node)}` removed", apply)
+
+
+def _dropped_calls(tree: ast.Module, methods: set[str],
+                   keep: Callable[[ast.Expr], bool] = lambda node: True) -> Iterator[Site]:
+    """Every statement that is only a call of one of METHODS (`lock.acquire()`), removed."""
     for node, path in _statements(tree):
-        if isinstance(node, ast.Expr) and _call_attr(node.value, {"acquire"}):
-            def apply(t: ast.Module, path: Path_ = path) -> None:
-                stmts, i = _owner(t, path)
-                _splice(stmts, i, [])
-            yield Site(_function(tree, path), node.lineno, f"`{_text(node)}` removed", apply)
+        if isinstance(node, ast.Expr) and _call_attr(node.value, methods) and keep(node):
+            yield _removed(tree, path, node)
+
+
+def drop_acquire(tree: ast.Module) -> Iterator[Site]:
+    yield from _dropped_calls(tree, {"acquire"})
 
 
 def drop_timeout(tree: ast.Module) -> Iterator[Site]:
@@ -391,13 +402,8 @@ def _statements(tree: ast.Module) -> Iterator[tuple[ast.stmt, Path_]]:
 
 
 def drop_join(tree: ast.Module) -> Iterator[Site]:
-    for node, path in _statements(tree):
-        if (isinstance(node, ast.Expr) and _call_attr(node.value, {"join"})
-                and not isinstance(node.value.func.value, ast.Constant)):
-            def apply(t: ast.Module, path: Path_ = path) -> None:
-                stmts, i = _owner(t, path)
-                _splice(stmts, i, [])
-            yield Site(_function(tree, path), node.lineno, f"`{_text(node)}` removed", apply)
+    # Not `", ".join(...)`: a string's join is no thread's.
+    yield from _dropped_calls(tree, {"join"}, lambda node: not isinstance(node.value.func.value, ast.Constant))
 
 
 def drop_release(tree: ast.Module) -> Iterator[Site]:
@@ -411,11 +417,8 @@ def drop_release(tree: ast.Module) -> Iterator[Site]:
             for i, stmt in enumerate(getattr(node, field)):
                 for inner, inner_path in _walk(stmt, path + ((field, i),)):
                     if isinstance(inner, ast.Expr) and _call_attr(inner.value, WAKERS):
-                        def apply(t: ast.Module, p: Path_ = inner_path) -> None:
-                            stmts, j = _owner(t, p)
-                            _splice(stmts, j, [])
-                        yield Site(_function(tree, inner_path), inner.lineno,
-                                   f"`{_text(inner)}` removed from {where} block (the error path)", apply)
+                        yield _removed(tree, inner_path, inner,
+                                       f"`{_text(inner)}` removed from {where} block (the error path)")
 
 
 def _lock_attributes(cls: ast.ClassDef) -> dict[str, ast.Call]:
