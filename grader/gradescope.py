@@ -210,8 +210,8 @@ def run(root: Path) -> int:
     started = time.monotonic()
     graded = []
     for exercise in exercises:
-        result = runner.grade_exercise(submission, exercise)
-        graded.append(annotate(result, submission, exercise))
+        outcome = runner.grade_exercise(submission, exercise)
+        graded.append(annotate(outcome, submission, exercise))
     result = SubmissionResult(student, tuple(graded))
     broken = setup_failure([result], exercises)
     if broken is not None:

@@ -94,6 +94,7 @@ def grade_class(submissions: Sequence["Submission"], people: dict[str, "Person"]
                          f"{type(exc).__name__}: {exc} (exercise {done.job.exercise.id})", exc)
                     result = batch.crashed(done.job.submission.student, [done.job.exercise],
                                            exc).exercises[0]
+                assert result is not None  # a job that raised nothing has its result
                 # Committed as soon as graded: an interrupted run keeps what it finished.
                 book.store(result, done.job.key)
                 fresh.append(result)

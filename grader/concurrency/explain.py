@@ -78,10 +78,11 @@ def _variable_name(value: Any) -> str | None:
         if type(ref).__name__ == "cell":
             for func in gc.get_referrers(ref):
                 if isinstance(func, tuple):  # a __closure__: find its function
+                    cell = func.index(ref)
                     for f in gc.get_referrers(func):
                         code = getattr(f, "__code__", None)
                         if code is not None and getattr(f, "__closure__", None) is func:
-                            return code.co_freevars[func.index(ref)]
+                            return code.co_freevars[cell]
         elif isinstance(ref, dict):  # module globals or an object's __dict__
             name = next((k for k, v in ref.items() if v is value), None)
             if isinstance(name, str) and not name.startswith("_"):
@@ -168,9 +169,9 @@ def describe_blocker(sched: Scheduler, blocker: Any) -> tuple[str, Task | None]:
         if kind == "Condition":
             return f"a notify on {name_lock(sched, target)}", None
         return f"{name_lock(sched, target)} ({kind.lower()})", None
-    kind = getattr(type(blocker), "_blocker_kind", None)  # a multiprocessing semaphore, event
-    if kind is not None:
-        return f"{name_lock(sched, blocker)} ({kind})", None
+    mp_kind = getattr(type(blocker), "_blocker_kind", None)  # a multiprocessing semaphore, event
+    if mp_kind is not None:
+        return f"{name_lock(sched, blocker)} ({mp_kind})", None
     owner = getattr(blocker, "_owner", None)
     outer = getattr(blocker, "_outer", None)
     if outer is not None and hasattr(outer, "_holder"):  # an RLock
@@ -436,8 +437,9 @@ def _steps(sched: Scheduler, trace: Any = None) -> list[dict[str, Any]]:
                     "path": code.co_filename, "line": lineno or 0,
                     "source": _line(code.co_filename, lineno or 0), "event": "",
                     "reads": set(), "writes": set(),
-                    "resumes": before[0] if resumed else None}
+                    "resumes": before[0] if resumed and before is not None else None}
             steps.append(last)
+        assert last is not None  # the same line's step, or the one just made
         if not same_line:
             where[tid] = (last, offset, len(steps) - 1)
         else:

@@ -454,7 +454,7 @@ class Thread:
         task = current_task()
         if name is None:
             number = task.sched.next_thread_name() if task else f"Thread-{next(_plain_names)}"
-            name = number + (f" ({target.__name__})" if hasattr(target, "__name__") else "")
+            name = number + (f" ({target.__name__})" if target is not None and hasattr(target, "__name__") else "")
         self._target, self._args, self._kwargs = target, args, kwargs or {}
         self._name = name
         self._daemon = bool(daemon) if daemon is not None else False

@@ -123,8 +123,9 @@ class Scheduler:
         self.done = _thread.allocate_lock()
         self.done.acquire()
         self.thread_names = 0
-        # lock-order graph: (lock a, lock b) -> (thread name, where) for "b taken holding a"
-        self.lock_order: dict[tuple[Any, Any], tuple[str, str]] = {}
+        # lock-order graph: (lock a, lock b) -> (thread name, where, ids of the other locks
+        # held then) for "b taken holding a"
+        self.lock_order: dict[tuple[Any, Any], tuple[str, str, frozenset[int]]] = {}
         self.max_holders = 0
         self.describe_inversions = True  # off in the exploration's replays of a failure
         self.names: dict[int, str] = {}  # id(lock) -> its name, found once per schedule
@@ -400,7 +401,7 @@ class Scheduler:
             timed = [t for t in self.tasks if t.state == "blocked" and t.deadline is not None]
             if not timed:
                 return None
-            self.clock = max(self.clock, min(t.deadline for t in timed))  # type: ignore[type-var]
+            self.clock = max(self.clock, min(t.deadline for t in timed if t.deadline is not None))
             self._wake_expired()
             runnable = [t for t in self.tasks if t.state == "runnable"]
         choice = self.strategy.choose(runnable, current if current.state == "runnable" else None)

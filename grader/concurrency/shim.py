@@ -100,7 +100,7 @@ def _exec_stdlib(name: str, package: str | None = None) -> types.ModuleType:
 
 def _build_futures() -> types.ModuleType:
     package = types.ModuleType("concurrent.futures")
-    package.__path__ = []  # type: ignore[attr-defined]
+    package.__path__ = []
     _shims["concurrent.futures"] = package
     base = _exec_stdlib("concurrent.futures._base", "concurrent.futures")
     package._base = base  # type: ignore[attr-defined]
@@ -119,7 +119,7 @@ def _build_futures() -> types.ModuleType:
 
 def _build_concurrent() -> types.ModuleType:
     package = types.ModuleType("concurrent")
-    package.__path__ = []  # type: ignore[attr-defined]
+    package.__path__ = []
     package.futures = _shim("concurrent.futures")  # type: ignore[attr-defined]
     return package
 

@@ -69,8 +69,8 @@ class RandomWalk:
 
     def choose(self, runnable: list[Task], current: Task | None) -> Task:
         others = [t for t in runnable if t is not current]
-        if current in runnable and (not others or self.rng.random() < 0.2):
-            return current  # type: ignore[return-value]
+        if current is not None and current in runnable and (not others or self.rng.random() < 0.2):
+            return current
         return self.rng.choice(others)
 
 
