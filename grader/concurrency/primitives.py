@@ -616,7 +616,7 @@ def sleep(seconds: float) -> None:
     sched = task.sched
     sched.sync_point(task, "sleep", seconds)
     if seconds == 0:
-        sched._yield(task)
+        sched.yield_turn(task)
         return
     deadline = sched.clock + seconds
     marker = ("sleep", seconds)

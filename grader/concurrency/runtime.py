@@ -217,7 +217,7 @@ class Scheduler:
             self.fail_livelock(task)
             raise Abort()
         if self.strategy.switch_at_step(self.steps):
-            self._yield(task)
+            self.yield_turn(task)
         # Recorded once the thread has the turn back: the instruction runs now, after any
         # switch, so a write-back lands in the trace after the other thread's writes.
         self.trace.append((task.tid, frame.f_code, frame.f_lasti, frame.f_lineno))
@@ -233,7 +233,7 @@ class Scheduler:
         self._wake_expired()
         self.trace.append((task.tid, "sync", what, obj))
         if self.strategy.switch_at_sync(what):
-            self._yield(task)
+            self.yield_turn(task)
 
     def before(self, task: Task, what: str, obj: Any = None) -> None:
         """Called by a primitive before an operation whose scheduling point comes after
@@ -241,7 +241,7 @@ class Scheduler:
         if self.over:
             raise Abort()
         if self.strategy.switch_before(what):
-            self._yield(task)
+            self.yield_turn(task)
 
     def note(self, task: Task, what: str, obj: Any = None) -> None:
         """Record what a primitive did (a try-lock found the lock busy) in the trace."""
@@ -361,7 +361,8 @@ class Scheduler:
 
     # ---- the hand-over ----------------------------------------------------------
 
-    def _yield(self, task: Task) -> None:
+    def yield_turn(self, task: Task) -> None:
+        """A scheduling point: the strategy may give the turn to another runnable thread."""
         runnable = [t for t in self.tasks if t.state == "runnable"]
         if len(runnable) < 2:
             return

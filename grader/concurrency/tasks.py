@@ -13,10 +13,8 @@ import _thread
 import os
 import threading as _real_threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
-
-if TYPE_CHECKING:  # a type only: the scheduler imports this module, not the reverse
-    from grader.concurrency.runtime import Scheduler
+from types import FrameType
+from typing import Any, Callable, Protocol
 
 
 class Abort(BaseException):
@@ -34,10 +32,41 @@ class ScheduleFailure:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+class Controller(Protocol):
+    """What the primitives of a controlled thread ask of the scheduler running it
+    (runtime.Scheduler is the one): declared here so that this module needs none."""
+
+    clock: float  # virtual time, in seconds
+
+    def sync_point(self, task: Task, what: str, obj: Any = None) -> None: ...
+
+    def before(self, task: Task, what: str, obj: Any = None) -> None: ...
+
+    def note(self, task: Task, what: str, obj: Any = None) -> None: ...
+
+    def yield_turn(self, task: Task) -> None: ...
+
+    def progress(self, task: Task, what: str = "progress") -> None: ...
+
+    def block(self, task: Task, blocker: Any, deadline: float | None) -> bool: ...
+
+    def wake(self, blocker: Any, count: int | None = None) -> int: ...
+
+    def on_acquire(self, task: Task, lock: Any, ordering: bool = True) -> None: ...
+
+    def on_release(self, owner: Task, lock: Any, releaser: Task | None = None) -> None: ...
+
+    def student_frame(self, frame: FrameType | None) -> FrameType | None: ...
+
+    def next_thread_name(self) -> str: ...
+
+    def spawn(self, fn: Callable[[], Any], name: str, shim_thread: Any = None) -> Task: ...
+
+
 class Task:
     """One controlled thread."""
 
-    def __init__(self, sched: Scheduler, tid: int, name: str, fn: Callable[[], Any]) -> None:
+    def __init__(self, sched: Controller, tid: int, name: str, fn: Callable[[], Any]) -> None:
         self.sched = sched
         self.tid = tid
         self.name = name
