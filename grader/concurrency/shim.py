@@ -125,6 +125,8 @@ def _build_concurrent() -> types.ModuleType:
 
 
 def _build_multiprocessing() -> types.ModuleType:
+    # Imported here, not at the top: mp.py imports multiprocessing, which code that never
+    # uses it should not pay for (no cycle: mp.py does not import this module).
     from grader.concurrency.mp import build_multiprocessing
 
     return build_multiprocessing()
