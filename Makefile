@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_EXERCISES := --exercise race_counter --exercise transfer_deadlock --exercise parallel_histogram
 
-.PHONY: all venv grade report test lint test-pythons bench check browser sandbox-tools clean distclean bundle site mutants
+.PHONY: all venv grade report test lint typecheck test-pythons bench check browser sandbox-tools clean distclean bundle site mutants
 
 all: test
 
@@ -40,12 +40,16 @@ site: $(STAMP)
 	$(PY) -m grader site dist/site
 
 # The report screenshot test needs Chromium: installed here when possible, skipped otherwise.
-test: $(STAMP) browser sandbox-tools lint
+test: $(STAMP) browser sandbox-tools lint typecheck
 	$(PY) -m pytest
 
 # ruff on grader/ with the rules of pyproject.toml ([tool.ruff.lint]): a few seconds.
 lint: $(STAMP)
 	$(PY) -m ruff check grader
+
+# mypy on grader/ with the settings of pyproject.toml ([tool.mypy]): under a minute.
+typecheck: $(STAMP)
+	$(PY) -m mypy
 
 check: $(STAMP)
 	$(PY) -m grader check

@@ -11,6 +11,7 @@ reveal a solution or a hidden test is refused, not shipped with a warning.
 """
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import re
@@ -22,10 +23,8 @@ from pathlib import Path
 
 import jinja2
 
-# The exercise's JSON codec lives beside Exercise now; bundle.py is being edited on another
-# branch, so only this import changed (its one use, plugin.exercise_to_json, reads the same).
-from grader import catalog as plugin
-from grader.catalog import Catalog, Exercise
+from grader.catalog import Catalog, Exercise, exercise_to_json
+from grader.imports import closure, import_graph, imports_of, module_files
 from grader.pythons import TESTED
 
 PACKAGE = Path(__file__).resolve().parent  # the grader package this bundle ships
@@ -33,9 +32,11 @@ TEMPLATES = PACKAGE / "bundle_files"
 MANIFEST = "course.json"  # the exercises' metadata, as the self-check needs it
 RUNTIME = "grader-runtime"  # the shipped grader package lives in this folder of the bundle
 PUBLIC_TESTS = "test_public.py"
-# Instructor-only parts of the package: builders of bundles and sites have no use in a
-# student's hands, and leaving them out keeps the runtime to engine and plumbing.
-NOT_SHIPPED = {"bundle.py", "site.py", "site_templates", "bundle_files", "__pycache__"}
+# What runs on a student's machine: `make check` (grader.selfcheck, grader.pythons) and
+# the test process it starts (grader.plugin); with what the shipped exercise files import
+# and every module these import in turn, the runtime shipped (`runtime_modules`). Nothing
+# else of the package goes: not the class grading, the cluster, the mutants or the reports.
+RUNTIME_ENTRIES = ("grader.selfcheck", "grader.pythons", "grader.plugin")
 # Runtime dependencies the self-check needs (a subset of the grader's own).
 RUNTIME_DEPENDENCIES = ("pytest", "pytest-timeout", "pyyaml", "jinja2", "rich", "psutil")
 
@@ -61,7 +62,7 @@ def build_bundle(catalog: Catalog, out: Path) -> Bundle:
     warnings: list[str] = []
     for exercise in catalog.exercises:
         warnings += _copy_exercise(exercise, out / exercise.id)
-    _copy_runtime(out / RUNTIME)
+    _copy_runtime(out / RUNTIME, runtime_modules(catalog))
     (out / MANIFEST).write_text(manifest(catalog), encoding="utf-8")
     _render_templates(catalog, out)
 
@@ -89,9 +90,33 @@ def _copy_exercise(exercise: Exercise, dest: Path) -> list[str]:
     return warnings
 
 
-def _copy_runtime(dest: Path) -> None:
-    shutil.copytree(PACKAGE, dest / "grader",
-                    ignore=lambda _dir, names: [n for n in names if n in NOT_SHIPPED or n.endswith(".pyc")])
+def runtime_modules(catalog: Catalog) -> set[str]:
+    """The modules of the grader a student's self-check can import: the entries, what the
+    exercises' shipped Python files import, the instrumented kernels the sandbox stages in
+    place of given files (grader/kernels/), and all these import (function-local imports
+    included), so the runtime is closed and holds nothing more."""
+    graph = import_graph(PACKAGE)
+    known = set(graph)
+    entries = set(RUNTIME_ENTRIES)
+    for exercise in catalog.exercises:
+        entries |= {f"grader.kernels.{Path(kernel).stem}" for kernel in exercise.instrumented.values()}
+        for name in dict.fromkeys([*exercise.files, *exercise.given, PUBLIC_TESTS]):
+            source = exercise.path / name
+            if source.suffix == ".py" and source.is_file():
+                try:
+                    tree = ast.parse(source.read_bytes())
+                except (SyntaxError, ValueError):
+                    continue  # a stub may be unfinished on purpose: it imports nothing of ours
+                entries |= imports_of(tree, "", known)
+    return closure(graph, entries)
+
+
+def _copy_runtime(dest: Path, modules: set[str]) -> None:
+    files = module_files(PACKAGE)
+    for source in (files[m] for m in sorted(modules)):
+        target = dest / "grader" / source.relative_to(PACKAGE)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
     dependencies = ",\n".join(f'    "{d}"' for d in _pinned(RUNTIME_DEPENDENCIES))
     # The Pythons the grader is tested on; `make check` warns on any other (grader.pythons).
     classifiers = ",\n".join(f'    "Programming Language :: Python :: {v}"' for v in TESTED)
@@ -104,7 +129,7 @@ def _copy_runtime(dest: Path) -> None:
         f"dependencies = [\n{dependencies},\n]\n\n"
         "[tool.setuptools.packages.find]\ninclude = [\"grader*\"]\n\n"
         "[tool.setuptools.package-data]\n"
-        "grader = [\"report/*.html\", \"report/*.css\", \"kernels/*.py\"]\n",
+        "grader = [\"kernels/*.py\"]\n",
         encoding="utf-8")
 
 
@@ -132,7 +157,7 @@ def manifest(catalog: Catalog) -> str:
     """
     entries = []
     for exercise in catalog.exercises:
-        data = json.loads(plugin.exercise_to_json(replace(exercise, path=Path(exercise.id), solution=None)))
+        data = json.loads(exercise_to_json(replace(exercise, path=Path(exercise.id), solution=None)))
         data["points"] = exercise.max_points
         data["stub_sha256"] = {name: _sha256(exercise.path / name) for name in exercise.files}
         data["public_tests"] = (exercise.path / PUBLIC_TESTS).is_file()

@@ -276,8 +276,8 @@ def cmd_override(args: argparse.Namespace) -> int:
 def _add_platform_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]",
                            common: argparse.ArgumentParser) -> None:
     from grader.gradescope import VISIBILITIES
-    gradescope = commands.add_parser(
-        "gradescope", parents=[common], help="build the autograder zip Gradescope runs",
+    gradescope = _command(
+        commands, cmd_gradescope, "gradescope", parents=[common], help="build the autograder zip Gradescope runs",
         description="Write the zip to upload as a Gradescope programming assignment's "
                     "autograder: setup.sh, run_autograder, the grader, and the exercises with "
                     "their hidden tests (never a solution). run_autograder grades "
@@ -289,10 +289,9 @@ def _add_platform_commands(commands: "argparse._SubParsersAction[argparse.Argume
                             help=f"when students see the hidden tests' names and messages, for "
                                  f"every exercise or for ID: {', '.join(VISIBILITIES)} "
                                  f"(default: visible; the score is always shown)")
-    gradescope.set_defaults(func=cmd_gradescope)
 
-    override = commands.add_parser(
-        "override", help="set the points of one student on one exercise, with the reason",
+    override = _command(
+        commands, cmd_override, "override", help="set the points of one student on one exercise, with the reason",
         description="Set an instructor's points for STUDENT (the name in the reports, or the "
                     "platform id or email) on EXERCISE. Stored in the gradebook beside the "
                     "computed score, shown in every report and export, kept through regrades "
@@ -302,12 +301,8 @@ def _add_platform_commands(commands: "argparse._SubParsersAction[argparse.Argume
     override.add_argument("--points", type=float, metavar="N")
     override.add_argument("--why", metavar="TEXT", help="the reason, shown to the student")
     override.add_argument("--clear", action="store_true", help="remove the override")
-    override.add_argument("--out", metavar="DIR", default=str(DEFAULT_OUT),
-                          help="where reports go (default: reports/)")
-    override.add_argument("--gradebook", metavar="FILE", default=None,
-                          help="the gradebook (default: gradebook.sqlite in the --out folder)")
+    _add_output_options(override)
     override.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
-    override.set_defaults(func=cmd_override)
 
 
 # ---------------------------------------------------------------- report
@@ -419,17 +414,16 @@ def cmd_site(args: argparse.Namespace) -> int:
 
 def _add_student_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]",
                           common: argparse.ArgumentParser) -> None:
-    bundle = commands.add_parser(
-        "bundle", parents=[common], help="build the student bundle: a folder and a .zip",
+    bundle = _command(
+        commands, cmd_bundle, "bundle", parents=[common], help="build the student bundle: a folder and a .zip",
         description="Build what students download: statements, stubs, given files, public "
                     "tests, a README and Makefile (make check, make submit) and the grader's "
                     "runtime; never solutions or hidden tests (checked before zipping).")
     bundle.add_argument("out", metavar="OUT", nargs="?", default="dist/student-bundle",
                         help="the bundle's folder; the .zip goes beside it (default: dist/student-bundle)")
-    bundle.set_defaults(func=cmd_bundle)
 
-    selfcheck = commands.add_parser(
-        "selfcheck", help="run a bundle's public tests the way grading runs hidden tests",
+    selfcheck = _command(
+        commands, cmd_selfcheck, "selfcheck", help="run a bundle's public tests the way grading runs hidden tests",
         description="Run the public tests of a student bundle against the student's files, "
                     "isolated and under the concurrency engine exactly like hidden tests. "
                     "Exit status 1 when a test fails. Not a grade.")
@@ -440,18 +434,32 @@ def _add_student_commands(commands: "argparse._SubParsersAction[argparse.Argumen
     selfcheck.add_argument("--verbose", "-v", action="store_true",
                            help="also show the test process's own output")
     selfcheck.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
-    selfcheck.set_defaults(func=cmd_selfcheck)
 
-    site = commands.add_parser(
-        "site", parents=[common], help="render the statements as a static course site",
+    site = _command(
+        commands, cmd_site, "site", parents=[common], help="render the statements as a static course site",
         description="Render every exercise's README.md into OUT/<id>.html and an index "
                     "with topics and points; self-contained pages.")
     site.add_argument("out", metavar="OUT", nargs="?", default="dist/site",
                       help="the site's folder (default: dist/site)")
-    site.set_defaults(func=cmd_site)
 
 
 # ---------------------------------------------------------------- the parser
+
+def _command(commands: "argparse._SubParsersAction[argparse.ArgumentParser]",
+             func: Callable[[argparse.Namespace], int], name: str,
+             **options: Any) -> argparse.ArgumentParser:
+    """The subcommand NAME of `grader`, run by FUNC (argparse's add_parser OPTIONS)."""
+    command = commands.add_parser(name, **options)
+    command.set_defaults(func=func)
+    return command
+
+def _add_output_options(command: argparse.ArgumentParser) -> None:
+    """Where the reports go and the gradebook they are built from: one spelling for every
+    command that writes them."""
+    command.add_argument("--out", metavar="DIR", default=str(DEFAULT_OUT),
+                         help="where reports go (default: reports/)")
+    command.add_argument("--gradebook", metavar="FILE", default=None,
+                         help="the gradebook (default: gradebook.sqlite in the --out folder)")
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -464,13 +472,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="print tracebacks of internal errors (for grader developers)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    grade = commands.add_parser(
-        "grade", parents=[common], help="grade one submission, a class folder or a .zip",
+    grade = _command(
+        commands, cmd_grade, "grade", parents=[common], help="grade one submission, a class folder or a .zip",
         description="Grade one submission, a class folder, or a .zip of either. "
                     "'solutions' and 'exercises' grade the reference solutions and the stubs.")
     grade.add_argument("path", metavar="PATH")
-    grade.add_argument("--out", metavar="DIR", default=str(DEFAULT_OUT),
-                       help="where reports go (default: reports/)")
+    _add_output_options(grade)
     grade.add_argument("--exercise", metavar="ID", action="append",
                        help="grade only this exercise (repeat for several)")
     grade.add_argument("--jobs", "-j", metavar="N", type=int, default=None,
@@ -479,22 +486,16 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--force", action="store_true",
                        help="regrade everything, even results the gradebook has for "
                             "unchanged files, exercises and grader")
-    grade.add_argument("--gradebook", metavar="FILE", default=None,
-                       help="the gradebook (default: gradebook.sqlite in the --out folder)")
     _add_platform_options(grade)
-    grade.set_defaults(func=cmd_grade)
     from grader import scaleout
     scaleout.add_grade_options(grade)
     scaleout.add_merge_command(commands)
 
-    report = commands.add_parser(
-        "report", help="rebuild every report and export from the gradebook, without grading",
+    report = _command(
+        commands, cmd_report, "report", help="rebuild every report and export from the gradebook, without grading",
         description="Rebuild index.html, each student's report.html and results.json, "
                     "grades.csv and class.json from the gradebook, without regrading.")
-    report.add_argument("--out", metavar="DIR", default=str(DEFAULT_OUT),
-                        help="where reports go (default: reports/)")
-    report.add_argument("--gradebook", metavar="FILE", default=None,
-                        help="the gradebook (default: gradebook.sqlite in the --out folder)")
+    _add_output_options(report)
     report.add_argument("--debug", action="store_true",
                         help="print tracebacks of internal errors (for grader developers)")
     report.add_argument("--published", action="store_true", default=None,
@@ -503,21 +504,18 @@ def build_parser() -> argparse.ArgumentParser:
                              "in the gradebook for later rebuilds)")
     report.add_argument("--unpublished", dest="published", action="store_false",
                         help="take that back")
-    report.set_defaults(func=cmd_report)
 
-    replay = commands.add_parser(
-        "replay", parents=[common], help="re-run one hidden test under one schedule seed",
+    replay = _command(
+        commands, cmd_replay, "replay", parents=[common], help="re-run one hidden test under one schedule seed",
         description="Re-run one hidden test on one submission with the schedule seed a "
                     "report gave, and print everything it found.")
     replay.add_argument("submission", metavar="SUBMISSION", help="one student's folder or file")
     replay.add_argument("exercise_id", metavar="EXERCISE")
     replay.add_argument("test", metavar="TEST", help="the hidden test's name, test_...")
     replay.add_argument("--seed", type=int, required=True, metavar="N")
-    replay.set_defaults(func=cmd_replay)
 
-    check = commands.add_parser(
-        "check", parents=[common], help="validate the exercise catalogue and list it")
-    check.set_defaults(func=cmd_check)
+    _command(
+        commands, cmd_check, "check", parents=[common], help="validate the exercise catalogue and list it")
     _add_student_commands(commands, common)
     _add_platform_commands(commands, common)
     return parser

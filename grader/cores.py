@@ -20,7 +20,7 @@ import select
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Mapping
 
 CORES_ENV = "GRADER_CORES"  # an upper bound on usable cores; it can never raise them
 
@@ -62,12 +62,12 @@ class Cores:
 
 
 def usable_cores(*, affinity: set[int] | None = None, proc: str | os.PathLike[str] = "/proc",
-                 environ: dict[str, str] | None = None) -> Cores:
+                 environ: Mapping[str, str] | None = None) -> Cores:
     """The usable cores of this process. Every input can be faked for tests."""
     cpus = len(affinity if affinity is not None else os.sched_getaffinity(0))
     quota, source = cgroup_quota(Path(proc))
-    environ = os.environ if environ is None else environ
-    cap = _cap(environ.get(CORES_ENV))
+    env = os.environ if environ is None else environ
+    cap = _cap(env.get(CORES_ENV))
     usable = cpus
     if quota is not None:
         usable = min(usable, max(1, math.floor(quota + QUOTA_SLACK)))

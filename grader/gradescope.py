@@ -194,9 +194,8 @@ def run(root: Path) -> int:
     from grader import runner
     from grader.catalog import load_catalog
     from grader.health import setup_failure
-    from grader.layouts import annotate
+    from grader.folders import Known, Submission, annotate, read_folder, unwrap
     from grader.report.render import machine
-    from grader.submissions import Submission, _Known, _submission, _unwrap
 
     source = root / "source"
     config = json.loads((source / CONFIG).read_text(encoding="utf-8"))
@@ -205,14 +204,14 @@ def run(root: Path) -> int:
     metadata = _metadata(root / "submission_metadata.json")
     student = ", ".join(u.get("name") or u.get("email") or "" for u in metadata.get("users", [])) or "student"
     folder = root / "submission"
-    known = _Known(catalog)
-    submission = (_submission(student, _unwrap(folder, known), known) if folder.is_dir()
+    known = Known(catalog)
+    submission = (read_folder(student, unwrap(folder, known), known) if folder.is_dir()
                   else Submission(student, {}, folder))
     started = time.monotonic()
     graded = []
     for exercise in exercises:
-        result = runner.grade_exercise(submission, exercise)
-        graded.append(annotate(result, submission, exercise))
+        outcome = runner.grade_exercise(submission, exercise)
+        graded.append(annotate(outcome, submission, exercise))
     result = SubmissionResult(student, tuple(graded))
     broken = setup_failure([result], exercises)
     if broken is not None:

@@ -120,7 +120,7 @@ def install(staged: Path, trusted_in_staged: set[str],
 
     def caller_chain() -> tuple[types.CodeType | None, types.CodeType | None]:
         """(the code that made the audited call, the nearest code outward that is not the stdlib's)."""
-        frame = getframe(1)
+        frame: types.FrameType | None = getframe(1)
         while frame is not None and frame.f_code.co_filename == own_file:  # the hook's own frames
             frame = frame.f_back
         direct = frame.f_code if frame is not None else None  # whoever made the audited call
@@ -140,7 +140,7 @@ def install(staged: Path, trusted_in_staged: set[str],
             return
         if direct is not outer:  # the standard library made the call: is it handing frames over?
             module = Path(direct.co_filename).stem if direct else ""
-            if (module, None) not in EXPOSERS and (module, direct.co_name) not in EXPOSERS:
+            if (module, None) not in EXPOSERS and (module, direct.co_name if direct else None) not in EXPOSERS:
                 return
         tampered(f"your code reached into the frames of the code that tests it ({what}, "
                  f"{Path(outer.co_filename).name} line {outer.co_firstlineno}, in {outer.co_name}); "

@@ -9,10 +9,13 @@ the tests start. If the stub fails the same way, the setup is broken.
 """
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from grader.catalog import Exercise
 from grader.model import ExerciseResult, SubmissionResult
+
+if TYPE_CHECKING:
+    from grader.submissions import Submission
 
 
 def never_started(result: ExerciseResult) -> bool:
@@ -41,7 +44,7 @@ def suspicion(results: Sequence[SubmissionResult]) -> tuple[str, str] | None:
 
 
 def setup_failure(results: Sequence[SubmissionResult], exercises: Sequence[Exercise],
-                  grade: Callable[[object, Exercise], ExerciseResult] | None = None) -> str | None:
+                  grade: Callable[[Submission, Exercise], ExerciseResult] | None = None) -> str | None:
     """The cause, in one line, when the setup (not the students) is broken; else None.
     GRADE(submission, exercise) grades the control; by default the runner's."""
     suspected = suspicion(results)
@@ -53,7 +56,8 @@ def setup_failure(results: Sequence[SubmissionResult], exercises: Sequence[Exerc
         return None
     from grader.submissions import Submission
     if grade is None:
-        from grader.runner import grade_exercise as grade
+        from grader.runner import grade_exercise
+        grade = grade_exercise
     stub = Submission("the exercise's stub", {n: exercise.path / n for n in exercise.files},
                       exercise.path)
     control = grade(stub, exercise)

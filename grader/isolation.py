@@ -44,6 +44,7 @@ import time
 import uuid
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -535,12 +536,12 @@ def launch(command: list[str], cwd: Path, env: dict[str, str], limits: list[tupl
         for kind, value in limits:
             resource.setrlimit(kind, value)
 
+    # As a user of its own: no groups, nothing of the grader's to signal or write.
+    as_user: dict[str, Any] = {"user": user, "group": user, "extra_groups": []} if user is not None else {}
     with live_lock:  # so a cleanup in another thread never takes this new child for an orphan
         proc = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=pass_fds,
-                                start_new_session=True, preexec_fn=apply_limits,
-                                # as a user of its own: no groups, nothing of the grader's to signal or write
-                                **({"user": user, "group": user, "extra_groups": []} if user is not None else {}))
+                                start_new_session=True, preexec_fn=apply_limits, **as_user)
         live.add(proc.pid)
     return proc
 

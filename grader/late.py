@@ -68,7 +68,9 @@ def policy(exercise: Exercise) -> LatePolicy | None:
     if due is None:
         raise fail(f"'due' must be a date and time with its time zone, like "
                    f"2026-12-01T23:59:00+01:00; got {late.get('due')!r}")
-    per_day, cap = late.get("penalty_per_day"), late.get("max_penalty", 100)
+    # YAML values, checked just below.
+    per_day: Any = late.get("penalty_per_day")
+    cap: Any = late.get("max_penalty", 100)
     for name, value in (("penalty_per_day", per_day), ("max_penalty", cap)):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 100:
             raise fail(f"'{name}' must be a percentage from 0 to 100, got {value!r}")

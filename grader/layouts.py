@@ -12,32 +12,25 @@
 
 `read` is called by `submissions.discover` on the unpacked root; it returns None for the
 plain folder layout, which `discover` reads as before. Each student keeps the platform's
-id in a `Person` beside the submission. `complete` finds a file handed in under another
-name (by case, or a .py in the exercise folder defining what the stub defines), and says
-what was found when nothing fits; `annotate` carries that onto the exercise's result.
+id in a `Person` beside the submission. A student's folder is read, and a zip unpacked,
+by folders.py, as for the grader's own layout (a file under another name included).
 """
 from __future__ import annotations
 
-import ast
 import dataclasses
-import difflib
 import os
 import re
 import shutil
 import zipfile
 from datetime import date, datetime
-from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import Any, Callable, cast
 
 import yaml
 
+from grader.folders import (MAX_ZIP_DEPTH, Known, Submission, SubmissionError, children, extract,
+                            read_folder, staging_dir, unwrap)
 from grader.roster import Person
-
-if TYPE_CHECKING:
-    from grader.catalog import Exercise
-    from grader.model import ExerciseResult
-    from grader.submissions import Submission, _Known
 
 LAYOUTS = ("auto", "folder", "canvas", "moodle", "gradescope", "github")
 
@@ -46,17 +39,12 @@ CANVAS = re.compile(r"^(?P<name>[^_/]+)_(?:(?P<late>late)_)?(?P<id>\d+)_(?P<sub>
 RESUBMITTED = re.compile(r"^(?P<stem>.+)-(?P<n>\d+)(?P<ext>\.[A-Za-z0-9]+)$")
 MOODLE = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_(?P<plugin>[a-z]+)(?:_(?P<rest>.*))?$")
 GRADESCOPE_METADATA = "submission_metadata.yml"
-# A student file bigger than this is not parsed to look for the stub's definitions.
-MAX_PARSED_BYTES = 1 << 20
-# How many of the files found instead a "not submitted" names.
-MAX_FOUND_INSTEAD = 5
 
 
-def read(root: Path, known: "_Known", layout: str | None,
-         archive: Path | None = None) -> "list[Submission] | None":
+def read(root: Path, known: Known, layout: str | None,
+         archive: Path | None = None) -> list[Submission] | None:
     """The submissions at ROOT laid out as LAYOUT ("auto": detected), or None for the
     grader's own folder layout."""
-    from grader.submissions import SubmissionError
     kind = detect(root, archive) if layout in (None, "auto") else layout
     if kind == "folder" or kind is None:
         return None
@@ -71,20 +59,19 @@ def read(root: Path, known: "_Known", layout: str | None,
 
 def detect(root: Path, archive: Path | None = None) -> str | None:
     """The platform whose export ROOT is, from names alone; None when none fits."""
-    from grader.submissions import _children
     if (root / GRADESCOPE_METADATA).is_file():
         return "gradescope"
-    children = _children(root)
-    if not children:
+    entries = children(root)
+    if not entries:
         return None
-    names = [c.name for c in children]
+    names = [c.name for c in entries]
     if sum(bool(MOODLE.match(n)) for n in names) * 2 > len(names):
         return "moodle"
-    files = [c for c in children if c.is_file()]
+    files = [c for c in entries if c.is_file()]
     if files and sum(bool(CANVAS.match(f.name)) for f in files) * 2 > len(files) and \
-            len(files) * 2 >= len(children):
+            len(files) * 2 >= len(entries):
         return "canvas"
-    folders = [c for c in children if c.is_dir()]
+    folders = [c for c in entries if c.is_dir()]
     if folders and all((f / ".git").exists() for f in folders):
         return "github"
     if archive is not None and folders and _zipped_repositories(archive, {f.name for f in folders}):
@@ -117,10 +104,9 @@ def student_key(name: str, ident: str) -> str:
     return f"{name} ({ident})" if name and name != ident else ident
 
 
-def _canvas(root: Path, known: "_Known") -> "list[Submission]":
-    from grader.submissions import MAX_ZIP_DEPTH, _children, _extract, _staging_dir, _submission
+def _canvas(root: Path, known: Known) -> list[Submission]:
     students: dict[str, dict[str, Any]] = {}
-    for child in _children(root):
+    for child in children(root):
         m = CANVAS.match(child.name)
         if not m or not child.is_file() or child.is_symlink():
             continue
@@ -135,21 +121,20 @@ def _canvas(root: Path, known: "_Known") -> "list[Submission]":
             entry["files"][name] = (version, child)
     found = []
     for ident, entry in sorted(students.items()):
-        folder = _staging_dir()
+        folder = staging_dir()
         for name, (_, path) in sorted(entry["files"].items()):
             if path.suffix.lower() == ".zip" and zipfile.is_zipfile(path):
-                _extract(path, folder / Path(name).stem, depth=min(1, MAX_ZIP_DEPTH))
+                extract(path, folder / Path(name).stem, depth=min(1, MAX_ZIP_DEPTH))
             else:
                 shutil.copyfile(path, folder / name)
         person = Person(ident, name=entry["name"], platform="canvas", late=entry["late"])
-        found.append(_with(_submission(student_key(entry["name"], ident), folder, known), person))
+        found.append(_with(read_folder(student_key(entry["name"], ident), folder, known), person))
     return found
 
 
-def _moodle(root: Path, known: "_Known") -> "list[Submission]":
-    from grader.submissions import _children, _extract, _staging_dir, _submission
+def _moodle(root: Path, known: Known) -> list[Submission]:
     students: dict[str, dict[str, Any]] = {}
-    for child in _children(root):
+    for child in children(root):
         m = MOODLE.match(child.name)
         if not m:
             continue
@@ -157,7 +142,7 @@ def _moodle(root: Path, known: "_Known") -> "list[Submission]":
         entry["parts"].append((child, m["rest"] or ""))
     found = []
     for ident, entry in sorted(students.items(), key=lambda kv: int(kv[0])):
-        folder = _staging_dir()
+        folder = staging_dir()
         for path, rest in entry["parts"]:
             if path.is_dir():
                 _copy_tree(path, folder)
@@ -166,14 +151,13 @@ def _moodle(root: Path, known: "_Known") -> "list[Submission]":
         # A student who uploaded a zip: unpacked beside it, as the class layout does.
         for upload in sorted(folder.glob("*.zip")):
             if zipfile.is_zipfile(upload):
-                _extract(upload, folder / upload.stem, depth=1)
+                extract(upload, folder / upload.stem, depth=1)
         person = Person(ident, name=entry["name"], platform="moodle")
-        found.append(_with(_submission(student_key(entry["name"], ident), folder, known), person))
+        found.append(_with(read_folder(student_key(entry["name"], ident), folder, known), person))
     return found
 
 
-def _gradescope(root: Path, known: "_Known") -> "list[Submission]":
-    from grader.submissions import SubmissionError, _submission, _unwrap
+def _gradescope(root: Path, known: Known) -> list[Submission]:
     metadata = _read_metadata(root / GRADESCOPE_METADATA)
     found = []
     for folder_name, info in sorted(metadata.items(), key=lambda kv: str(kv[0])):
@@ -192,15 +176,14 @@ def _gradescope(root: Path, known: "_Known") -> "list[Submission]":
             sid = str(submitter.get(":sid") or submitter.get("sid") or "")
             ident = sid or email or str(folder_name)
             person = Person(ident, name=name, email=email, platform="gradescope", submitted_at=when)
-            found.append(_with(_submission(student_key(name, ident), _unwrap(folder, known), known), person))
+            found.append(_with(read_folder(student_key(name, ident), unwrap(folder, known), known), person))
     if not found:
         raise SubmissionError(f"{root / GRADESCOPE_METADATA}: names no submission folder found beside it")
     return found
 
 
-def _github(root: Path, known: "_Known") -> "list[Submission]":
-    from grader.submissions import _children, _submission, _unwrap
-    folders = [c for c in _children(root) if c.is_dir()]
+def _github(root: Path, known: Known) -> list[Submission]:
+    folders = [c for c in children(root) if c.is_dir()]
     prefix = _assignment_prefix([f.name for f in folders])
     found = []
     for folder in folders:
@@ -208,19 +191,19 @@ def _github(root: Path, known: "_Known") -> "list[Submission]":
         # No submission time: a commit's date is the student's to set, and a clone's
         # reflog says when it was cloned, not pushed.
         person = Person(login, name=login, platform="github")
-        found.append(_with(_submission(login, _unwrap(folder, known), known), person))
+        found.append(_with(read_folder(login, unwrap(folder, known), known), person))
     return found
 
 
-_READERS: dict[str, Callable[[Path, "_Known"], "list[Submission]"]] = {
+_READERS: dict[str, Callable[[Path, Known], list[Submission]]] = {
     "canvas": _canvas, "moodle": _moodle, "gradescope": _gradescope, "github": _github}
 
 
-def _with(submission: "Submission", person: Person) -> "Submission":
+def _with(submission: Submission, person: Person) -> Submission:
     return dataclasses.replace(submission, person=person)
 
 
-def _known_name(name: str, known: "_Known") -> bool:
+def _known_name(name: str, known: Known) -> bool:
     return name in known.by_file or name.lower() in {n.lower() for n in known.by_file}
 
 
@@ -255,14 +238,13 @@ def _untagged(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
         return loader.construct_mapping(node, deep=True)
     if isinstance(node, yaml.SequenceNode):
         return loader.construct_sequence(node, deep=True)
-    return loader.construct_scalar(node)
+    return loader.construct_scalar(cast(yaml.ScalarNode, node))  # the only kind left
 
 
 _Lenient.add_multi_constructor("!", _untagged)
 
 
 def _read_metadata(path: Path) -> dict[Any, Any]:
-    from grader.submissions import SubmissionError
     try:
         data = yaml.load(path.read_text(encoding="utf-8", errors="replace"), Loader=_Lenient)
     except yaml.YAMLError as exc:
@@ -280,106 +262,3 @@ def _iso(value: Any) -> str:
     return str(value) if value else ""
 
 
-# ---------------------------------------------------------------- misnamed and misplaced files
-
-def complete(submission: "Submission", exercises: Iterable["Exercise"]) -> "Submission":
-    """SUBMISSION with each missing expected file looked for under another name: the same
-    name in another case, or else the one .py in the exercise's folder (or at the top)
-    that defines every public class and function of the stub. What is found stands in
-    for the expected file and is recorded in `renamed`; when nothing fits, the .py files
-    seen where it was expected are recorded in `found_instead`."""
-    from grader.submissions import MAX_SEARCH_DEPTH, _ignored
-    root = Path(submission.root)
-    exercises = list(exercises)
-    wanted = [(ex, name) for ex in exercises for name in ex.files if name not in submission.files]
-    if not wanted or not root.is_dir():
-        return submission
-    pys = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        here = Path(dirpath)
-        depth = len(here.relative_to(root).parts)
-        dirnames[:] = [] if depth >= MAX_SEARCH_DEPTH else sorted(
-            d for d in dirnames if not _ignored(d) and not (here / d).is_symlink())
-        pys += [here / n for n in sorted(filenames) if n.lower().endswith(".py") and not _ignored(n)
-                and (here / n).is_file() and not (here / n).is_symlink()]
-    claimed = set(submission.files.values())
-    files, renamed = dict(submission.files), {}
-    for ex, name in wanted:
-        free = [p for p in pys if p not in claimed]
-        chosen = _by_case(name, ex, free, root) or _by_definitions(name, ex, free, root)
-        if chosen is not None:
-            files[name] = chosen
-            claimed.add(chosen)
-            renamed[name] = chosen.relative_to(root).as_posix()
-    found_instead = {}
-    for ex in exercises:
-        if any(n in files for n in ex.files):
-            continue
-        seen = [p.relative_to(root).as_posix() for p in pys
-                if p not in claimed and (_in_exercise_folder(p, ex, root) or _resembles(p.name, ex))]
-        if seen:
-            found_instead[ex.id] = tuple(seen[:MAX_FOUND_INSTEAD])
-    return dataclasses.replace(submission, files=dict(sorted(files.items())), renamed=renamed,
-                               found_instead=found_instead)
-
-
-def _resembles(name: str, exercise: "Exercise") -> bool:
-    """A file name close to an expected one (count.py, counter_v2.py for counter.py)."""
-    return any(difflib.SequenceMatcher(None, name.lower(), wanted.lower()).ratio() >= 0.7
-               for wanted in exercise.files)
-
-
-def _in_exercise_folder(path: Path, exercise: "Exercise", root: Path) -> bool:
-    wanted = _folded(exercise.id)
-    return any(_folded(part) == wanted for part in path.relative_to(root).parts[:-1])
-
-
-def _folded(name: str) -> str:
-    return re.sub(r"[-_ ]+", "_", name.strip().lower())
-
-
-def _by_case(name: str, exercise: "Exercise", free: list[Path], root: Path) -> Path | None:
-    same = [p for p in free if p.name.lower() == name.lower()]
-    if not same:
-        return None
-    return min(same, key=lambda p: (not _in_exercise_folder(p, exercise, root),
-                                    len(p.relative_to(root).parts), str(p)))
-
-
-def _by_definitions(name: str, exercise: "Exercise", free: list[Path], root: Path) -> Path | None:
-    needed = stub_definitions(exercise.path / name)
-    if not needed:
-        return None
-    places = [p for p in free if _in_exercise_folder(p, exercise, root) or p.parent == root]
-    fits = [p for p in places if needed <= _definitions(p)]
-    return fits[0] if len(fits) == 1 else None  # two candidates: not ours to choose
-
-
-@lru_cache(maxsize=256)
-def stub_definitions(path: Path) -> frozenset[str]:
-    """The public top-level classes and functions the stub defines: the exercise's interface."""
-    return _definitions(path)
-
-
-def _definitions(path: Path) -> frozenset[str]:
-    try:
-        if path.stat().st_size > MAX_PARSED_BYTES:
-            return frozenset()
-        tree = ast.parse(path.read_bytes())
-    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
-        return frozenset()
-    return frozenset(node.name for node in tree.body
-                     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-                     and not node.name.startswith("_"))
-
-
-def annotate(result: "ExerciseResult", submission: "Submission", exercise: "Exercise") -> "ExerciseResult":
-    """RESULT with what `complete` found for EXERCISE: the files graded under another name,
-    or those seen instead of a file not submitted."""
-    renamed = {n: p for n, p in getattr(submission, "renamed", {}).items() if n in exercise.files}
-    instead = tuple(getattr(submission, "found_instead", {}).get(exercise.id, ()))
-    if result.status != "not_submitted":
-        instead = ()
-    if renamed == result.renamed and instead == result.found_instead:
-        return result
-    return dataclasses.replace(result, renamed=renamed, found_instead=instead)

@@ -34,7 +34,7 @@ from __future__ import annotations
 import ast
 import copy
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator, TypeGuard, cast
 
 Path_ = tuple[tuple[str, int | None], ...]  # from the module to a node: (field, index) steps
 
@@ -102,8 +102,10 @@ def _walk(node: ast.AST, path: Path_ = ()) -> Iterator[tuple[ast.AST, Path_]]:
             yield from _walk(value, path + ((field, None),))
 
 
-def _resolve(tree: ast.AST, path: Path_) -> ast.AST:
-    node = tree
+def _resolve(tree: ast.AST, path: Path_) -> Any:
+    """The node at PATH in TREE (in a copy of the tree a site was found in): of the kind
+    the site found there, which only its operator knows."""
+    node: Any = tree
     for field, index in path:
         node = getattr(node, field)
         if index is not None:
@@ -111,7 +113,7 @@ def _resolve(tree: ast.AST, path: Path_) -> ast.AST:
     return node
 
 
-def _owner(tree: ast.AST, path: Path_) -> tuple[list[ast.stmt], int]:
+def _owner(tree: ast.AST, path: Path_) -> tuple[list[Any], int]:
     """The statement list holding the statement at PATH, and its index there."""
     parent = _resolve(tree, path[:-1])
     field, index = path[-1]
@@ -160,7 +162,8 @@ def _lock_withs(tree: ast.Module) -> Iterator[tuple[ast.With, Path_]]:
             yield node, path
 
 
-def _call_attr(node: ast.AST, names: set[str]) -> bool:
+def _call_attr(node: ast.AST, names: set[str]) -> TypeGuard[ast.Call]:
+    """A call of a method named in NAMES (`node.func` is then an ast.Attribute)."""
     return (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
             and node.func.attr in names)
 
@@ -193,20 +196,31 @@ def drop_lock(tree: ast.Module) -> Iterator[Site]:
                        f"`with {_text(node.items[0].context_expr)}:` removed, its body kept", apply)
             continue
         for j in locks:
-            def apply(t: ast.Module, path: Path_ = path, j: int = j) -> None:
+            def drop_item(t: ast.Module, path: Path_ = path, j: int = j) -> None:
                 del _resolve(t, path).items[j]
             yield Site(_function(tree, path), node.lineno,
                        f"`{_text(node.items[j].context_expr)}` no longer taken in `with "
-                       f"{', '.join(_text(i.context_expr) for i in node.items)}:`", apply)
+                       f"{', '.join(_text(i.context_expr) for i in node.items)}:`", drop_item)
+
+
+def _removed(tree: ast.Module, path: Path_, node: ast.stmt, what: str = "") -> Site:
+    """The site where the statement NODE, at PATH, is removed."""
+    def apply(t: ast.Module, path: Path_ = path) -> None:
+        stmts, i = _owner(t, path)
+        _splice(stmts, i, [])
+    return Site(_function(tree, path), node.lineno, what or f"`{_text(node)}` removed", apply)
+
+
+def _dropped_calls(tree: ast.Module, methods: set[str],
+                   keep: Callable[[ast.Expr], bool] = lambda node: True) -> Iterator[Site]:
+    """Every statement that is only a call of one of METHODS (`lock.acquire()`), removed."""
+    for node, path in _statements(tree):
+        if isinstance(node, ast.Expr) and _call_attr(node.value, methods) and keep(node):
+            yield _removed(tree, path, node)
 
 
 def drop_acquire(tree: ast.Module) -> Iterator[Site]:
-    for node, path in _statements(tree):
-        if isinstance(node, ast.Expr) and _call_attr(node.value, {"acquire"}):
-            def apply(t: ast.Module, path: Path_ = path) -> None:
-                stmts, i = _owner(t, path)
-                _splice(stmts, i, [])
-            yield Site(_function(tree, path), node.lineno, f"`{_text(node)}` removed", apply)
+    yield from _dropped_calls(tree, {"acquire"})
 
 
 def drop_timeout(tree: ast.Module) -> Iterator[Site]:
@@ -214,7 +228,7 @@ def drop_timeout(tree: ast.Module) -> Iterator[Site]:
         if not _call_attr(node, {"acquire", "wait", "wait_for", "join", "get", "result"}):
             continue
         keyword = [i for i, k in enumerate(node.keywords) if k.arg == "timeout"]
-        if keyword or (node.args and node.func.attr in {"join", "wait"}):
+        if keyword or (node.args and cast(ast.Attribute, node.func).attr in {"join", "wait"}):
             def apply(t: ast.Module, path: Path_ = path, keyword: list[int] = keyword) -> None:
                 call = _resolve(t, path)
                 if keyword:
@@ -342,7 +356,7 @@ def notify_all_to_notify(tree: ast.Module) -> Iterator[Site]:
             def apply(t: ast.Module, path: Path_ = path) -> None:
                 _resolve(t, path).func.attr = "notify"
             yield Site(_function(tree, path), node.lineno,
-                       f"`{_text(node)}` made `{_text(node.func.value)}.notify()` (wakes one waiter)", apply)
+                       f"`{_text(node)}` made `{_text(cast(ast.Attribute, node.func).value)}.notify()` (wakes one waiter)", apply)
 
 
 def swap_acquisitions(tree: ast.Module) -> Iterator[Site]:
@@ -360,28 +374,28 @@ def swap_acquisitions(tree: ast.Module) -> Iterator[Site]:
             if len(inner.items) != 1 or not _is_lock_item(inner.items[0]):
                 continue
 
-            def apply(t: ast.Module, path: Path_ = path, k: int = k) -> None:
+            def swap_nested(t: ast.Module, path: Path_ = path, k: int = k) -> None:
                 outer = _resolve(t, path)
                 nested = [n for n in _own_nodes(outer) if isinstance(n, ast.With)][k]
                 outer.items, nested.items = nested.items, outer.items
             yield Site(_function(tree, path), node.lineno,
                        f"`with {_text(node.items[0].context_expr)}:` and the `with "
                        f"{_text(inner.items[0].context_expr)}:` inside it swapped (the locks are "
-                       "taken in the other order)", apply)
-    for node, path in _walk(tree):
+                       "taken in the other order)", swap_nested)
+    for parent, path in _walk(tree):
         for field in ("body", "orelse", "finalbody"):
-            stmts = getattr(node, field, None)
+            stmts = getattr(parent, field, None)
             if not isinstance(stmts, list):
                 continue
             for i in range(len(stmts) - 1):
                 a, b = stmts[i], stmts[i + 1]
                 if (isinstance(a, ast.Expr) and _call_attr(a.value, {"acquire"})
                         and isinstance(b, ast.Expr) and _call_attr(b.value, {"acquire"})):
-                    def apply(t: ast.Module, path: Path_ = path, field: str = field, i: int = i) -> None:
+                    def swap_statements(t: ast.Module, path: Path_ = path, field: str = field, i: int = i) -> None:
                         body = getattr(_resolve(t, path), field)
                         body[i], body[i + 1] = body[i + 1], body[i]
                     yield Site(_function(tree, path + ((field, i),)), a.lineno,
-                               f"`{_text(a)}` and `{_text(b)}` swapped", apply)
+                               f"`{_text(a)}` and `{_text(b)}` swapped", swap_statements)
 
 
 def _statements(tree: ast.Module) -> Iterator[tuple[ast.stmt, Path_]]:
@@ -391,13 +405,10 @@ def _statements(tree: ast.Module) -> Iterator[tuple[ast.stmt, Path_]]:
 
 
 def drop_join(tree: ast.Module) -> Iterator[Site]:
-    for node, path in _statements(tree):
-        if (isinstance(node, ast.Expr) and _call_attr(node.value, {"join"})
-                and not isinstance(node.value.func.value, ast.Constant)):
-            def apply(t: ast.Module, path: Path_ = path) -> None:
-                stmts, i = _owner(t, path)
-                _splice(stmts, i, [])
-            yield Site(_function(tree, path), node.lineno, f"`{_text(node)}` removed", apply)
+    # Not `", ".join(...)`: a string's join is no thread's.
+    yield from _dropped_calls(tree, {"join"},
+                              lambda node: not isinstance(cast(ast.Attribute, cast(ast.Call, node.value).func).value,
+                                                          ast.Constant))
 
 
 def drop_release(tree: ast.Module) -> Iterator[Site]:
@@ -411,11 +422,8 @@ def drop_release(tree: ast.Module) -> Iterator[Site]:
             for i, stmt in enumerate(getattr(node, field)):
                 for inner, inner_path in _walk(stmt, path + ((field, i),)):
                     if isinstance(inner, ast.Expr) and _call_attr(inner.value, WAKERS):
-                        def apply(t: ast.Module, p: Path_ = inner_path) -> None:
-                            stmts, j = _owner(t, p)
-                            _splice(stmts, j, [])
-                        yield Site(_function(tree, inner_path), inner.lineno,
-                                   f"`{_text(inner)}` removed from {where} block (the error path)", apply)
+                        yield _removed(tree, inner_path, inner,
+                                       f"`{_text(inner)}` removed from {where} block (the error path)")
 
 
 def _lock_attributes(cls: ast.ClassDef) -> dict[str, ast.Call]:
@@ -431,7 +439,7 @@ def _lock_attributes(cls: ast.ClassDef) -> dict[str, ast.Call]:
     return found
 
 
-def _is_lock_factory(node: ast.AST) -> bool:
+def _is_lock_factory(node: ast.AST) -> TypeGuard[ast.Call]:
     if not isinstance(node, ast.Call):
         return False
     func = node.func
@@ -483,9 +491,11 @@ def lock_in_method(tree: ast.Module) -> Iterator[Site]:
             if not any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(fn)):
                 continue
 
-            def apply(t: ast.Module, k: int = k, name: str = name, factory: ast.Call = factory) -> None:
-                _insert_first(t.body[k].body, ast.Assign([ast.Name(name, ast.Store())], copy.deepcopy(factory)))
-            yield Site(fn.name, fn.lineno, f"{name} made anew in {fn.name}() (`{_text(factory)}` at every call)", apply)
+            def make_anew(t: ast.Module, k: int = k, name: str = name, factory: ast.Call = factory) -> None:
+                _insert_first(cast(ast.FunctionDef, t.body[k]).body,
+                              ast.Assign([ast.Name(name, ast.Store())], copy.deepcopy(factory)))
+            yield Site(fn.name, fn.lineno, f"{name} made anew in {fn.name}() (`{_text(factory)}` at every call)",
+                       make_anew)
 
 
 def _self_call(func: ast.FunctionDef, in_class: bool) -> ast.expr | None:

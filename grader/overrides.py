@@ -43,7 +43,7 @@ def set_override(book: Gradebook, student: str, exercise: str, points: float, wh
         raise OverrideError(f"--points {points:g}: give between 0 and {ex.max_points:g}, the exercise's maximum")
     if not why.strip():
         raise OverrideError("--why: say why (it is shown to the student beside the points)")
-    computed = ex.computed_points if ex.overridden else ex.points
+    computed = ex.computed_points if ex.overridden and ex.computed_points is not None else ex.points
     book.set_override(student, exercise, points, why.strip())
     return student, float(computed), ex.max_points
 

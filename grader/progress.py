@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from typing import Sequence, TextIO
+from typing import Callable, Sequence, TextIO
 
 from grader.model import ExerciseResult
 from grader.report.text import number
@@ -23,7 +23,7 @@ class LogProgress:
     the ETA scales what is left of them by how fast the run went so far."""
 
     def __init__(self, weights: Sequence[float], stream: TextIO,
-                 clock: "callable[[], float]" = time.monotonic) -> None:  # type: ignore[valid-type]
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.weights = list(weights)
         self.stream = stream
         self.clock = clock

@@ -75,7 +75,7 @@ def read_roster(path: Path) -> list[Person]:
     for line, row in enumerate(rows[1:], 2):
         if not any(cell.strip() for cell in row):
             continue
-        values = {k: (row[c].strip() if c < len(row) else "") for k, c in where.items()}
+        values: dict[str, Any] = {k: (row[c].strip() if c < len(row) else "") for k, c in where.items()}
         if not values["id"] and row[0].strip().lower() == "points possible":
             continue  # the second row of a Canvas gradebook export
         if not values["id"]:
@@ -108,8 +108,8 @@ def match(found: Sequence[tuple[str, Person | None]], roster: Iterable[Person]) 
             if value:
                 by[field_name].setdefault(value, person)
     people, claimed, unknown = {}, set(), []
-    for student, person in found:
-        person = person or Person(id=student)
+    for student, identity in found:
+        person = identity or Person(id=student)
         hit = None
         # A folder may be named by the id, the email or the name the roster has.
         for field_name, value in (("id", person.id), ("id", student), ("email", person.email),

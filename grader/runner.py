@@ -6,7 +6,6 @@ ExerciseResult with status "error", so one bad job never stops a class run.
 """
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import logging
 import os
@@ -14,7 +13,7 @@ import shlex
 import time
 import traceback
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 from grader.catalog import Exercise
 from grader.isolation import sandbox_mode
@@ -42,8 +41,7 @@ def grade_exercise(submission: Submission, exercise: Exercise, *,
     try:
         file_hash = hash_files(files)
         run = run_hidden_tests(exercise, files, replay_seed=replay_seed)
-        tests, warnings = score(exercise, run)
-        tests = tuple(_with_replay_path(t, submission, exercise) for t in tests)
+        tests, warnings = score(exercise, run, folder=replay_location(submission))
         message = "; ".join([*run.notes, *warnings])
         if run.processes > 1:
             message = "; ".join(filter(None, [message, f"the tests ran in {run.processes} processes "
@@ -61,14 +59,24 @@ def grade_exercise(submission: Submission, exercise: Exercise, *,
                        duration=time.monotonic() - started, sandbox=sandbox_mode())
 
 
-def _with_replay_path(outcome: TestOutcome, submission: Submission, exercise: Exercise) -> TestOutcome:
-    """The engine writes a replay command in the test process, which sees only a staged
-    copy: name the submission's own folder (and the exercise) so the command can be pasted."""
-    replay = outcome.details.get("replay")
-    if not isinstance(replay, str) or "<your folder>" not in replay and "<exercise>" not in replay:
-        return outcome
-    replay = replay.replace("<your folder>", replay_location(submission)).replace("<exercise>", exercise.id)
-    return dataclasses.replace(outcome, details={**outcome.details, "replay": replay})
+def replay_command(folder: str, exercise_id: str, test: str, seed: int) -> str:
+    """What runs one failing schedule again: built here, by the grader, from the seed the
+    test process recorded (it sees only a staged copy, not the submission's folder)."""
+    return f"python -m grader replay {folder} {exercise_id} {test} --seed {seed}"
+
+
+def _with_replay(details: dict[str, Any], folder: str, exercise_id: str, test: str) -> dict[str, Any]:
+    """DETAILS with the replay command after the seed of the schedule that failed, if the
+    engine recorded one (an int, from `Exploration.assert_ok`)."""
+    seed = details.get("seed")
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        return details
+    out: dict[str, Any] = {}
+    for key, value in details.items():
+        out[key] = value
+        if key == "seed":
+            out["replay"] = replay_command(folder, exercise_id, test, seed)
+    return out
 
 
 def replay_location(submission: Submission) -> str:
@@ -101,8 +109,10 @@ def hash_files(files: dict[str, Path]) -> str:
     return digest.hexdigest()
 
 
-def score(exercise: Exercise, run: SandboxRun) -> tuple[tuple[TestOutcome, ...], list[str]]:
-    """One TestOutcome per test of exercise.yaml; warnings about tests the yaml does not know."""
+def score(exercise: Exercise, run: SandboxRun, *,
+          folder: str = "<your folder>") -> tuple[tuple[TestOutcome, ...], list[str]]:
+    """One TestOutcome per test of exercise.yaml; warnings about tests the yaml does not know.
+    FOLDER names the submission in the replay command of a failed schedule."""
     by_function: dict[str, list[TestRecord]] = {}
     for record in run.records:
         by_function.setdefault(record.function, []).append(record)
@@ -134,7 +144,8 @@ def score(exercise: Exercise, run: SandboxRun) -> tuple[tuple[TestOutcome, ...],
             alike = len(failed) == len(records) and len({r.message for r in failed}) == 1
             case = "" if alike else failing.test[len(failing.function):]
             message = f"{case} {failing.message}".strip()
-            outcomes.append(_outcome(spec, failing.verdict, message, failing.details, duration))
+            details = _with_replay(failing.details, folder, exercise.id, failing.test)
+            outcomes.append(_outcome(spec, failing.verdict, message, details, duration))
     warnings = [f"hidden test {name} is not in exercise.yaml; ignored" for name in sorted(by_function)]
     for warning in warnings:
         log.warning("%s: %s", exercise.id, warning)

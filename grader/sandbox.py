@@ -283,6 +283,7 @@ class _Run:
         finally:
             os.close(results_fd)
             os.close(key_read)
+        assert proc.stdout is not None  # launched with stdout=PIPE
         pump = threading.Thread(target=self.output.pump, args=(proc.stdout.fileno(),), daemon=True)
         pump.start()
         # Under bwrap the test process has a pid of its own namespace: learnt from its first line.

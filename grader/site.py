@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import jinja2
 from markdown_it import MarkdownIt
@@ -60,7 +61,7 @@ def build_site(catalog: Catalog, out: Path) -> Site:
     return Site(index, tuple(pages), tuple(warnings))
 
 
-def _entry(exercise: Exercise) -> dict[str, object]:
+def _entry(exercise: Exercise) -> dict[str, Any]:
     readme = exercise.path / "README.md"
     statement = render_statement(readme.read_text(encoding="utf-8")) if readme.is_file() else ""
     return {"id": exercise.id, "title": exercise.title, "topics": list(exercise.topics),

@@ -65,7 +65,7 @@ def grade_class(submissions: Sequence["Submission"], people: dict[str, "Person"]
         book.set_meta("feedback", {**book.meta("feedback", {}), **released_when})
 
         def adjusted(result: ExerciseResult, job: "Job") -> ExerciseResult:
-            from grader.layouts import annotate
+            from grader.folders import annotate
             # A file graded under another name, or those seen instead: said in every report;
             # the late policy from the platform's submission time.
             result = annotate(result, job.submission, job.exercise)
@@ -94,6 +94,7 @@ def grade_class(submissions: Sequence["Submission"], people: dict[str, "Person"]
                          f"{type(exc).__name__}: {exc} (exercise {done.job.exercise.id})", exc)
                     result = batch.crashed(done.job.submission.student, [done.job.exercise],
                                            exc).exercises[0]
+                assert result is not None  # a job that raised nothing has its result
                 # Committed as soon as graded: an interrupted run keeps what it finished.
                 book.store(result, done.job.key)
                 fresh.append(result)

@@ -175,6 +175,41 @@ class Counter:
                                        "with self._lock:", "self._value += n"}
 
 
+def test_the_runtime_is_closed_and_minimal(bundle: Path, catalog: Catalog) -> None:
+    """Every grader module a shipped file imports (function-local imports too) is shipped,
+    and every shipped module is reachable from what a student runs: the self-check, the
+    test process and the exercises' own files. Class grading, the cluster, the mutants
+    and the reports stay with the instructor."""
+    import ast
+
+    from grader.bundle import RUNTIME_ENTRIES
+    from grader.imports import closure, import_graph, imports_of, module_files
+
+    package = bundle / RUNTIME / "grader"
+    shipped = set(module_files(package))
+    everything = set(module_files())
+    assert shipped < everything
+    missing = {}
+    for name, path in module_files(package).items():
+        where = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        wanted = imports_of(ast.parse(path.read_text(encoding="utf-8")), where, everything)
+        if wanted - shipped:
+            missing[name] = sorted(wanted - shipped)
+    assert missing == {}
+    entries = set(RUNTIME_ENTRIES)
+    for exercise in catalog.exercises:
+        entries |= {f"grader.kernels.{Path(k).stem}" for k in exercise.instrumented.values()}
+        public = bundle / exercise.id / "test_public.py"
+        if public.is_file():
+            entries |= imports_of(ast.parse(public.read_text(encoding="utf-8")), "", everything)
+    assert closure(import_graph(package), entries) == shipped
+    for instructors_only in ("grader.cli", "grader.workflow", "grader.distributed", "grader.scaleout",
+                             "grader.mutants", "grader.mutate", "grader.bundle", "grader.site",
+                             "grader.gradebook", "grader.report.render"):
+        assert instructors_only not in shipped
+    assert "-m grader.selfcheck check" in (bundle / "Makefile").read_text()
+
+
 # ---------------------------------------------------------------- as a student runs it
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")

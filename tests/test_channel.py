@@ -36,9 +36,10 @@ def test_without_a_channel_the_plugin_reports_nothing(monkeypatch: pytest.Monkey
     assert channel.open_writer() is None
 
 
-def test_the_replay_variable_is_the_one_the_engine_reads() -> None:
-    from grader.concurrency import explore
-    assert explore.REPLAY_ENV == channel.REPLAY_SEED
+def test_the_replay_variable_is_the_one_the_engine_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    from grader.concurrency import Engine
+    monkeypatch.setenv(channel.REPLAY_SEED, "7")
+    assert Engine("test_x").seeds(200) == [7]
 
 
 def test_the_exercise_survives_its_json_codec(fixture_catalog: Catalog) -> None:

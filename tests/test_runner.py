@@ -103,21 +103,30 @@ def test_grade_submission_and_json_round_trip(fixture_catalog: Catalog) -> None:
 
 
 def test_replay_commands_name_the_submissions_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from grader.model import TestOutcome
-    from grader.submissions import Submission
+    """The test process records the failing schedule's seed; the grader builds the command
+    from it, naming the submission's folder, the exercise and the failing case."""
+    from grader.model import TestSpec
+    from grader.sandbox import SandboxRun, TestRecord
     folder = tmp_path / "class" / "bo b"
     folder.mkdir(parents=True)
     monkeypatch.chdir(tmp_path)
-    outcome = TestOutcome("test_x", "x", 1.0, 0.0, "race", "lost", {
-        "replay": "python -m grader replay <your folder> <exercise> test_x --seed 7"})
     sub = Submission("bo b", {}, folder)
 
+    @dataclasses.dataclass
     class Ex:
-        id = "race_counter"
-    named = runner._with_replay_path(outcome, sub, Ex())
-    assert named.details["replay"] == "python -m grader replay 'class/bo b' race_counter test_x --seed 7"
+        id: str = "race_counter"
+        tests: tuple = (TestSpec("test_x", 1.0, "x"), TestSpec("test_y", 1.0, "y"))
+
+    run = SandboxRun((TestRecord("test_x[2]", "test_x", "race", "lost",
+                                 {"trace": "t", "seed": 7, "engine": "controlled"}),
+                      TestRecord("test_y", "test_y", "wrong", "no seed", {"trace": "t"})),
+                     "", 0.0, 1)
+    x, y = runner.score(Ex(), run, folder=runner.replay_location(sub))[0]  # type: ignore[arg-type]
+    assert x.details["replay"] == "python -m grader replay 'class/bo b' race_counter test_x[2] --seed 7"
+    assert list(x.details) == ["trace", "seed", "replay", "engine"]
+    assert "replay" not in y.details  # no schedule recorded: nothing to replay
     # A folder outside the working directory keeps its absolute path.
     monkeypatch.chdir(tmp_path / "class" / "bo b")
     other = Submission("carl", {}, tmp_path / "elsewhere")
     assert f"replay {tmp_path / 'elsewhere'} race_counter" in \
-        runner._with_replay_path(outcome, other, Ex()).details["replay"]
+        runner.score(Ex(), run, folder=runner.replay_location(other))[0][0].details["replay"]  # type: ignore[arg-type]

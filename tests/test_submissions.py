@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import submissions
+from grader import folders, submissions
 from grader.catalog import Catalog
 from grader.submissions import SubmissionError, discover
 
@@ -159,7 +159,7 @@ def test_zip_symlinks_are_not_followed(tmp_path: Path, fixture_catalog: Catalog)
 
 
 def test_zip_too_big_is_refused(tmp_path: Path, fixture_catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(submissions, "MAX_EXTRACTED_BYTES", 10_000)
+    monkeypatch.setattr(folders, "MAX_EXTRACTED_BYTES", 10_000)
     archive = make_zip(tmp_path / "bomb.zip", {"basic.py": b"\0" * 20_000})
     with pytest.raises(SubmissionError, match=r"^bomb\.zip: expands to .*refusing to unpack it$"):
         discover(archive, fixture_catalog)
@@ -198,5 +198,5 @@ def test_two_submissions_with_one_name_are_refused(tmp_path: Path, fixture_catal
 def test_unpacked_zips_live_outside_the_submission(tmp_path: Path, fixture_catalog: Catalog) -> None:
     archive = make_zip(tmp_path / "alice.zip", {"basic.py": "a"})
     (found,) = discover(archive, fixture_catalog)
-    assert found.files["basic.py"].is_relative_to(submissions._staging_root)
+    assert found.files["basic.py"].is_relative_to(folders._staging_root)
     shutil.rmtree(found.root)  # the grader may clean up early; nothing else depends on it

@@ -16,7 +16,9 @@ import traceback
 from types import CodeType, FrameType, ModuleType
 from typing import Any
 
-from grader.concurrency.runtime import Scheduler, ScheduleFailure, Task, is_student_file
+from grader.concurrency.runtime import Explainer, Scheduler
+from grader.concurrency.tasks import ScheduleFailure, Task, is_student_file
+from grader.testing import Failure
 
 # ---- where: the student's line of code --------------------------------------------
 
@@ -76,10 +78,11 @@ def _variable_name(value: Any) -> str | None:
         if type(ref).__name__ == "cell":
             for func in gc.get_referrers(ref):
                 if isinstance(func, tuple):  # a __closure__: find its function
+                    cell = func.index(ref)
                     for f in gc.get_referrers(func):
                         code = getattr(f, "__code__", None)
                         if code is not None and getattr(f, "__closure__", None) is func:
-                            return code.co_freevars[func.index(ref)]
+                            return code.co_freevars[cell]
         elif isinstance(ref, dict):  # module globals or an object's __dict__
             name = next((k for k, v in ref.items() if v is value), None)
             if isinstance(name, str) and not name.startswith("_"):
@@ -166,9 +169,9 @@ def describe_blocker(sched: Scheduler, blocker: Any) -> tuple[str, Task | None]:
         if kind == "Condition":
             return f"a notify on {name_lock(sched, target)}", None
         return f"{name_lock(sched, target)} ({kind.lower()})", None
-    kind = getattr(type(blocker), "_blocker_kind", None)  # a multiprocessing semaphore, event
-    if kind is not None:
-        return f"{name_lock(sched, blocker)} ({kind})", None
+    mp_kind = getattr(type(blocker), "_blocker_kind", None)  # a multiprocessing semaphore, event
+    if mp_kind is not None:
+        return f"{name_lock(sched, blocker)} ({mp_kind})", None
     owner = getattr(blocker, "_owner", None)
     outer = getattr(blocker, "_outer", None)
     if outer is not None and hasattr(outer, "_holder"):  # an RLock
@@ -270,8 +273,6 @@ def _find_cycle(waits: dict[Task, tuple[str, Task | None]]) -> list[Task] | None
 
 
 def describe_exception(sched: Scheduler, task: Task, exc: BaseException) -> ScheduleFailure:
-    from grader.testing import Failure
-
     if isinstance(exc, Failure):
         return ScheduleFailure(exc.verdict, exc.message, {**exc.details, "trace": interleaving(sched)})
     if isinstance(exc, AssertionError) and task is sched.root:
@@ -436,8 +437,9 @@ def _steps(sched: Scheduler, trace: Any = None) -> list[dict[str, Any]]:
                     "path": code.co_filename, "line": lineno or 0,
                     "source": _line(code.co_filename, lineno or 0), "event": "",
                     "reads": set(), "writes": set(),
-                    "resumes": before[0] if resumed else None}
+                    "resumes": before[0] if resumed and before is not None else None}
             steps.append(last)
+        assert last is not None  # the same line's step, or the one just made
         if not same_line:
             where[tid] = (last, offset, len(steps) - 1)
         else:
@@ -554,3 +556,9 @@ def describe_lock_cycle(sched: Scheduler, locks: tuple[Any, ...]) -> str:
     ring = " -> ".join([*names, names[0]])
     return (f"locks taken in a cycle ({ring}): " + "; ".join(steps) + ". Had these threads run "
             f"at the same moment, each would wait for the next forever.")
+
+
+# What the scheduler asks of this module, handed to it by whoever builds one (explore.py).
+EXPLAINER = Explainer(site=student_site, lock_cycle=describe_lock_cycle,
+                      deadlock=describe_deadlock, exception=describe_exception,
+                      livelock=describe_livelock, stuck=describe_stuck)

@@ -14,15 +14,17 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from grader.catalog import DEFAULT
+from grader.channel import REPLAY_SEED
 from grader.concurrency import primitives as p
-from grader.concurrency.runtime import (LockCycle, Scheduler, ScenarioFailed, ScheduleFailure,
-                                        current_task)
+from grader.concurrency.explain import EXPLAINER, interleaving
+from grader.concurrency.runtime import Scheduler
+from grader.concurrency.tasks import LockCycle, ScenarioFailed, ScheduleFailure, current_task
 from grader.concurrency.shim import student_files
-from grader.concurrency.stress import ThreadHelpers
+from grader.concurrency.stress import ThreadHelpers, UnsoundRun, stress_once
 from grader.concurrency.tracing import TracerUnavailable
 from grader.testing import Failure
 
-REPLAY_ENV = "GRADER_REPLAY_SEED"
 # The lockstep schedule is added to every exploration of two schedules or more, second
 # in line (a livelock is found early), on a seed of its own (negative: no random
 # schedule has one): every random schedule of the list still runs, in the same order, so
@@ -53,8 +55,6 @@ class Run(ThreadHelpers):
         """Fail this schedule with `message` unless `condition` holds."""
         if condition:
             return
-        from grader.concurrency.explain import interleaving
-
         self._sched.explaining = True
         self._sched.fail(ScheduleFailure(verdict, message, {**details, "trace": interleaving(self._sched)}))
         raise ScenarioFailed()
@@ -154,8 +154,9 @@ class Exploration:
             return
         first = self.failures[0]
         details = dict(first.details)
+        # The schedule to run again; the grader (runner.score) turns it into the replay
+        # command, naming the folder and exercise only it knows.
         details["seed"] = first.seed
-        details.setdefault("replay", f"python -m grader replay <your folder> <exercise> {self.test} --seed {first.seed}")
         details["schedules"] = f"{len(self.failures)} of {self.schedules} schedules failed"
         details["engine"] = self.engine
         if self.engine_reason:
@@ -168,11 +169,13 @@ class Exploration:
 class Engine:
     """Explores scenarios for one hidden test, with its seeds and budget."""
 
-    def __init__(self, test: str, *, schedules: int = 200, seconds: float = 2.0,
-                 strategy: str = "mixed", max_steps: int = 200_000, schedule_timeout: float = 5.0,
-                 stress_timeout: float = 10.0, exercise: str = "<exercise>") -> None:
+    def __init__(self, test: str, *, schedules: int = DEFAULT["schedules.count"],
+                 seconds: float = DEFAULT["schedules.seconds"], strategy: str = "mixed",
+                 max_steps: int = 200_000, schedule_timeout: float = 5.0,
+                 stress_timeout: float = 10.0) -> None:
+        # The budget's defaults are the catalogue's (exercise.yaml's `schedules`), declared
+        # once in catalog.FIELDS; a hidden test's engine takes its exercise's (`for_test`).
         self.test = test
-        self.exercise = exercise
         self.schedules = schedules
         self.seconds = seconds
         self.strategy = strategy
@@ -185,14 +188,13 @@ class Engine:
 
     @classmethod
     def for_test(cls, test: str, exercise: Any) -> "Engine":
-        return cls(test, schedules=exercise.schedules, seconds=exercise.schedule_seconds,
-                   exercise=exercise.id)
+        return cls(test, schedules=exercise.schedules, seconds=exercise.schedule_seconds)
 
     def _base_seed(self) -> int:
         return (zlib.crc32(self.test.encode()) % 10_000) * 1_000
 
     def seeds(self, count: int) -> list[int]:
-        replay = os.environ.get(REPLAY_ENV)
+        replay = os.environ.get(REPLAY_SEED)
         if replay:
             return [int(replay)]
         base = self._base_seed()
@@ -225,7 +227,7 @@ class Engine:
             if time.perf_counter() - start > budget and result.schedules:
                 result.cut_short = True
                 break
-            sched = Scheduler(seed, files=files, strategy=self.strategy_for(seed),
+            sched = Scheduler(seed, files=files, explainer=EXPLAINER, strategy=self.strategy_for(seed),
                               max_steps=max_steps or self.max_steps)
             sched.described_cycles = described
             run = Run(sched)
@@ -251,7 +253,6 @@ class Engine:
                 if stop_at_first:
                     break
         result.seconds = time.perf_counter() - start
-        self._replay_commands(result)
         self.explorations.append(result)
         return result
 
@@ -276,8 +277,6 @@ class Engine:
                p_yield: float = 0.05, stop_at_first: bool = True) -> Exploration:
         """The fallback for code the scheduler cannot control: the scenario on real
         threads with forced preemption (see stress.py). Same seeds, weaker guarantees."""
-        from grader.concurrency.stress import UnsoundRun, stress_once
-
         result = Exploration(self.test)
         files = student_files()
         start = time.perf_counter()
@@ -328,7 +327,7 @@ class Engine:
             return None
         schedules = sum(e.schedules for e in self.explorations)
         cycles = [c for e in self.explorations for c in e.lock_order_cycles]
-        if schedules == 1 and not cycles and not os.environ.get(REPLAY_ENV):
+        if schedules == 1 and not cycles and not os.environ.get(REPLAY_SEED):
             return None  # one schedule of one thread: nothing worth telling
         seconds = sum(e.seconds for e in self.explorations)
         stressed = any(e.stressed for e in self.explorations)
@@ -348,7 +347,3 @@ class Engine:
             details["potential deadlock (a hint, not graded here)"] = cycles[0]
         return note, details
 
-    def _replay_commands(self, result: Exploration) -> None:
-        for failed in result.failures:
-            failed.details["replay"] = (f"python -m grader replay <your folder> {self.exercise} "
-                                        f"{self.test} --seed {failed.seed}")

@@ -27,7 +27,7 @@ from multiprocessing import sharedctypes as _sharedctypes
 from typing import Any
 
 from grader.concurrency import primitives as p
-from grader.concurrency.runtime import Task, current_task
+from grader.concurrency.tasks import Task, current_task
 
 
 def _unwrapped(real: Any) -> Any:
@@ -37,6 +37,8 @@ def _unwrapped(real: Any) -> Any:
 
 class Lock(p.Lock):
     """multiprocessing.Lock: acquire(block=True, timeout=None)."""
+
+    _real: Any  # multiprocessing's own primitive (a SemLock), not a _thread lock
 
     def __init__(self, real: Any = None, ctx: Any = None) -> None:
         super().__init__()
@@ -53,7 +55,8 @@ class Lock(p.Lock):
         deadline = None if timeout is None or not block else sched.clock + max(timeout, 0.0)
         return self._controlled_acquire(task, block, deadline)
 
-    def __enter__(self) -> bool:
+    # The with-statement passes no argument: multiprocessing's own is acquire() too.
+    def __enter__(self) -> bool:  # type: ignore[override]
         return self.acquire()
 
     def locked(self) -> bool:
@@ -311,7 +314,7 @@ def build_multiprocessing() -> types.ModuleType:
     module.__dict__.update({k: v for k, v in vars(_mp).items() if not k.startswith("__")})
     module.__dict__.update(_factories())
     module.get_context = lambda method=None: Context(_mp.get_context(method))  # type: ignore[attr-defined]
-    module.__path__ = list(_mp.__path__)  # type: ignore[attr-defined]
+    module.__path__ = list(_mp.__path__)
     module.__package__ = "multiprocessing"
     for name, sub in list(sys.modules.items()):  # submodules already imported
         if name.startswith("multiprocessing.") and name.count(".") == 1:

@@ -25,7 +25,7 @@ from collections import deque
 from types import FrameType
 from typing import Any, Callable
 
-from grader.concurrency.runtime import Task, current_task
+from grader.concurrency.tasks import Task, current_task
 
 _GRADER_DIR = os.path.dirname(os.path.abspath(__file__))
 _STDLIB_DIRS = tuple({os.path.realpath(sysconfig.get_paths()[k]) for k in ("stdlib", "platstdlib")})
@@ -454,7 +454,7 @@ class Thread:
         task = current_task()
         if name is None:
             number = task.sched.next_thread_name() if task else f"Thread-{next(_plain_names)}"
-            name = number + (f" ({target.__name__})" if hasattr(target, "__name__") else "")
+            name = number + (f" ({target.__name__})" if target is not None and hasattr(target, "__name__") else "")
         self._target, self._args, self._kwargs = target, args, kwargs or {}
         self._name = name
         self._daemon = bool(daemon) if daemon is not None else False
@@ -616,7 +616,7 @@ def sleep(seconds: float) -> None:
     sched = task.sched
     sched.sync_point(task, "sleep", seconds)
     if seconds == 0:
-        sched._yield(task)
+        sched.yield_turn(task)
         return
     deadline = sched.clock + seconds
     marker = ("sleep", seconds)

@@ -16,82 +16,25 @@ is a deadlock, detected at once; time is virtual, so ``sleep`` and timeouts cost
 from __future__ import annotations
 
 import _thread
-import os
 import random
 import sys
 import threading as _real_threading
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import FrameType
 from typing import Any, Callable
 
 from grader.concurrency import tracing
+from grader.concurrency.strategies import make_strategy
+from grader.concurrency.tasks import (RUNNING, Abort, LockCycle, ScenarioFailed, ScheduleFailure,
+                                      Task, current_task, is_student_file)
 from grader.guard import STUDENT_CODES
+
+__all__ = ["Abort", "Explainer", "LockCycle", "ScenarioFailed", "ScheduleFailure", "Scheduler",
+           "Task", "current_task", "is_student_file", "opcode_tracer"]
 
 # Virtual time advances this much per bytecode, so that a loop polling the clock ends.
 TICK = 1e-6
-
-
-class Abort(BaseException):
-    """Unwinds a controlled thread once its schedule is over (deadlock, failure, end)."""
-
-
-class ScenarioFailed(BaseException):
-    """Raised in the scenario's thread by a failed ``run.check``; ends the schedule."""
-
-
-@dataclass
-class ScheduleFailure:
-    verdict: str
-    message: str
-    details: dict[str, Any] = field(default_factory=dict)
-
-
-class Task:
-    """One controlled thread."""
-
-    def __init__(self, sched: "Scheduler", tid: int, name: str, fn: Callable[[], Any]) -> None:
-        self.sched = sched
-        self.tid = tid
-        self.name = name
-        self.fn = fn
-        self.baton = _thread.allocate_lock()
-        self.baton.acquire()
-        self.state = "runnable"  # runnable | blocked | done
-        self.blocker: Any = None  # what it waits for, while blocked
-        self.deadline: float | None = None
-        self.timed_out = False
-        self.held: list[Any] = []  # user-visible locks held, in acquisition order
-        self.ident: int | None = None
-        self.thread: _real_threading.Thread | None = None
-        self.steps = 0
-        self.waits = 0  # times it blocked
-        self.overtaken = 0  # times another thread took a lock it was waiting for
-        self.priority = 0.0  # PCT
-        self.shim_thread: Any = None  # the student-visible Thread object
-
-    def __repr__(self) -> str:
-        return f"<Task {self.name} {self.state}>"
-
-
-# real thread ident -> the controlled task running on it
-_tasks: dict[int, Task] = {}
-
-
-# A process forked by a controlled thread inherits the table, not the scheduler: its
-# threads are ordinary ones there (a forked copy of this thread keeps its ident).
-os.register_at_fork(after_in_child=_tasks.clear)
-
-
-def current_task() -> Task | None:
-    """The controlled task calling, or None when called from an ordinary thread."""
-    return _tasks.get(_thread.get_ident())
-
-
-def is_student_file(filename: str, files: frozenset[str]) -> bool:
-    """Whether code compiled under `filename` is the student's: the one test deciding
-    which frames get switch points and which lines messages show."""
-    return filename in files
 
 
 def enable_opcode_events() -> None:
@@ -138,41 +81,37 @@ def opcode_tracer(files: frozenset[str], on_opcode: Callable[[FrameType], None])
     return on_call
 
 
-@dataclass(frozen=True)
-class LockCycle:
-    """Locks seen taken in a cycle of orders: the creation sites of its locks, its edges
-    (site of the lock held, site of the lock taken), and the cycle in words."""
-
-    sites: frozenset
-    edges: tuple
-    text: str
-
-    def can_deadlock(self, handoff_sites: set, edge_threads: dict) -> bool:
-        """Not through a lock some thread released without having taken it (a signal
-        between threads, as a semaphore is), and with edges taken by two threads or more:
-        a deadlock needs each of two threads to hold one lock and want the next; one
-        thread taking every order in turn (a sequential test) shows no such pair."""
-        if self.sites & handoff_sites:
-            return False
-        takers = set().union(*(edge_threads.get(edge, set()) for edge in self.edges))
-        return len(takers) >= 2
-
-
 def _site_of(lock: Any) -> tuple[str, int]:
     """Where a lock was created: the same for its copies in every schedule."""
     site = getattr(lock, "_site", None)
     return (site[0], site[1]) if site else ("?", id(lock))
 
 
+@dataclass(frozen=True)
+class Explainer:
+    """What the scheduler needs of whoever puts a failure in the student's words: handed
+    to it by whoever builds it (explore.py passes explain.EXPLAINER), so the scheduler
+    imports no explanation and the arrow goes one way, explain.py -> runtime.py."""
+
+    site: Callable[[Scheduler, FrameType | None], str]  # where the student's code is
+    lock_cycle: Callable[[Scheduler, tuple[Any, ...]], str]  # a lock-order cycle in words
+    deadlock: Callable[[Scheduler, list[Task]], ScheduleFailure]
+    exception: Callable[[Scheduler, Task, BaseException], ScheduleFailure]
+    livelock: Callable[[Scheduler, Task], ScheduleFailure]  # out of steps
+    stuck: Callable[[Scheduler, float], ScheduleFailure]  # no progress for that long
+
+
 class Scheduler:
     """Runs one schedule of a scenario: its threads, one at a time, under one seed."""
 
-    def __init__(self, seed: int, *, files: frozenset[str], strategy: str = "mixed",
-                 max_steps: int = 200_000, trace_len: int = 6000) -> None:
+    def __init__(self, seed: int, *, files: frozenset[str], explainer: Explainer,
+                 strategy: str = "mixed", max_steps: int = 200_000,
+                 trace_len: int = 6000) -> None:
         self.seed = seed
         self.rng = random.Random(seed)
         self.files = files
-        self.strategy = self._make_strategy(strategy)
+        self.explainer = explainer
+        self.strategy = make_strategy(strategy, self.seed, self.rng)
         self.max_steps = max_steps
         self.tasks: list[Task] = []
         self.current: Task | None = None
@@ -185,8 +124,9 @@ class Scheduler:
         self.done = _thread.allocate_lock()
         self.done.acquire()
         self.thread_names = 0
-        # lock-order graph: (lock a, lock b) -> (thread name, where) for "b taken holding a"
-        self.lock_order: dict[tuple[Any, Any], tuple[str, str]] = {}
+        # lock-order graph: (lock a, lock b) -> (thread name, where, ids of the other locks
+        # held then) for "b taken holding a"
+        self.lock_order: dict[tuple[Any, Any], tuple[str, str, frozenset[int]]] = {}
         self.max_holders = 0
         self.describe_inversions = True  # off in the exploration's replays of a failure
         self.names: dict[int, str] = {}  # id(lock) -> its name, found once per schedule
@@ -204,11 +144,6 @@ class Scheduler:
         self.described_cycles: set[frozenset] = set()  # site sets already described
         self.progress_count = 0  # threads finished and units of work the test reported
         self._keep: list[Any] = []  # objects named in annotations, kept alive for their ids
-
-    def _make_strategy(self, name: str) -> Any:
-        from grader.concurrency.strategies import make_strategy
-
-        return make_strategy(name, self.seed, self.rng)
 
     # ---- threads ---------------------------------------------------------------
 
@@ -231,7 +166,7 @@ class Scheduler:
 
     def _bootstrap(self, task: Task) -> None:
         task.ident = _thread.get_ident()
-        _tasks[task.ident] = task
+        RUNNING[task.ident] = task
         task.baton.acquire()  # park until first scheduled
         try:
             if self.over:
@@ -258,7 +193,7 @@ class Scheduler:
                 tracing.install(None)
             except tracing.TracerUnavailable:
                 pass  # the thread ends just after, and its tracer with it
-            _tasks.pop(task.ident, None)
+            RUNNING.pop(task.ident, None)
             self._finish(task)
 
     def _finish(self, task: Task) -> None:
@@ -292,7 +227,7 @@ class Scheduler:
             self.fail_livelock(task)
             raise Abort()
         if self.strategy.switch_at_step(self.steps):
-            self._yield(task)
+            self.yield_turn(task)
         # Recorded once the thread has the turn back: the instruction runs now, after any
         # switch, so a write-back lands in the trace after the other thread's writes.
         self.trace.append((task.tid, frame.f_code, frame.f_lasti, frame.f_lineno))
@@ -308,7 +243,7 @@ class Scheduler:
         self._wake_expired()
         self.trace.append((task.tid, "sync", what, obj))
         if self.strategy.switch_at_sync(what):
-            self._yield(task)
+            self.yield_turn(task)
 
     def before(self, task: Task, what: str, obj: Any = None) -> None:
         """Called by a primitive before an operation whose scheduling point comes after
@@ -316,7 +251,7 @@ class Scheduler:
         if self.over:
             raise Abort()
         if self.strategy.switch_before(what):
-            self._yield(task)
+            self.yield_turn(task)
 
     def note(self, task: Task, what: str, obj: Any = None) -> None:
         """Record what a primitive did (a try-lock found the lock busy) in the trace."""
@@ -377,9 +312,7 @@ class Scheduler:
                     edge = (_site_of(held), _site_of(lock))
                     self.edge_threads.setdefault(edge, set()).add(task.name)
                 if held is not lock and (held, lock) not in self.lock_order:
-                    from grader.concurrency.explain import describe_lock_cycle, student_site
-
-                    where = student_site(self, sys._getframe())
+                    where = self.explainer.site(self, sys._getframe())
                     # Other locks held at the same time: a gate lock common to every
                     # edge of a cycle keeps it from ever closing.
                     gates = frozenset(id(h) for h in task.held if h is not held)
@@ -396,7 +329,7 @@ class Scheduler:
                                   for i, x in enumerate(ring))
                     # Named while alive. A tuple: a list holding the locks would be a
                     # candidate name for them ("lock [0] of a list") while they are named.
-                    self.cycles.append(LockCycle(sites, edges, describe_lock_cycle(self, ring)))
+                    self.cycles.append(LockCycle(sites, edges, self.explainer.lock_cycle(self, ring)))
         task.held.append(lock)
         holders = sum(1 for t in self.tasks if t.held)
         if holders > self.max_holders:
@@ -438,7 +371,8 @@ class Scheduler:
 
     # ---- the hand-over ----------------------------------------------------------
 
-    def _yield(self, task: Task) -> None:
+    def yield_turn(self, task: Task) -> None:
+        """A scheduling point: the strategy may give the turn to another runnable thread."""
         runnable = [t for t in self.tasks if t.state == "runnable"]
         if len(runnable) < 2:
             return
@@ -478,7 +412,7 @@ class Scheduler:
             timed = [t for t in self.tasks if t.state == "blocked" and t.deadline is not None]
             if not timed:
                 return None
-            self.clock = max(self.clock, min(t.deadline for t in timed))  # type: ignore[type-var]
+            self.clock = max(self.clock, min(t.deadline for t in timed if t.deadline is not None))
             self._wake_expired()
             runnable = [t for t in self.tasks if t.state == "runnable"]
         choice = self.strategy.choose(runnable, current if current.state == "runnable" else None)
@@ -491,12 +425,10 @@ class Scheduler:
         """No thread can run. While the scenario's own thread waits, that is a deadlock.
         Once it has returned, threads still waiting are left over (an idle pool worker is
         fine), unless they wait for each other's locks: that is a deadlock too."""
-        from grader.concurrency.explain import describe_deadlock
-
         blocked = [t for t in self.tasks if t.state == "blocked"]
         if blocked and self.failure is None:
             self.explaining = True
-            failure = describe_deadlock(self, blocked)
+            failure = self.explainer.deadlock(self, blocked)
             if self.root is not None and self.root.state != "done" or failure.details.get("cyclic"):
                 self.failure = failure
         self.leftover = [t.name for t in blocked]
@@ -521,16 +453,12 @@ class Scheduler:
         self.end()
 
     def fail_with_exception(self, task: Task, exc: BaseException) -> None:
-        from grader.concurrency.explain import describe_exception
-
         self.explaining = True
-        self.fail(describe_exception(self, task, exc))
+        self.fail(self.explainer.exception(self, task, exc))
 
     def fail_livelock(self, task: Task) -> None:
-        from grader.concurrency.explain import describe_livelock
-
         self.explaining = True
-        self.fail(describe_livelock(self, task))
+        self.fail(self.explainer.livelock(self, task))
 
     # ---- running a schedule -----------------------------------------------------
 
@@ -549,10 +477,8 @@ class Scheduler:
                 continue
             quiet += 0.25
             if quiet >= wall_timeout:
-                from grader.concurrency.explain import describe_stuck
-
                 if self.failure is None:
-                    self.failure = describe_stuck(self, wall_timeout)
+                    self.failure = self.explainer.stuck(self, wall_timeout)
                 self.end()
                 break
         for task in self.tasks:

@@ -100,7 +100,7 @@ def _exec_stdlib(name: str, package: str | None = None) -> types.ModuleType:
 
 def _build_futures() -> types.ModuleType:
     package = types.ModuleType("concurrent.futures")
-    package.__path__ = []  # type: ignore[attr-defined]
+    package.__path__ = []
     _shims["concurrent.futures"] = package
     base = _exec_stdlib("concurrent.futures._base", "concurrent.futures")
     package._base = base  # type: ignore[attr-defined]
@@ -119,12 +119,14 @@ def _build_futures() -> types.ModuleType:
 
 def _build_concurrent() -> types.ModuleType:
     package = types.ModuleType("concurrent")
-    package.__path__ = []  # type: ignore[attr-defined]
+    package.__path__ = []
     package.futures = _shim("concurrent.futures")  # type: ignore[attr-defined]
     return package
 
 
 def _build_multiprocessing() -> types.ModuleType:
+    # Imported here, not at the top: mp.py imports multiprocessing, which code that never
+    # uses it should not pay for (no cycle: mp.py does not import this module).
     from grader.concurrency.mp import build_multiprocessing
 
     return build_multiprocessing()

@@ -23,10 +23,9 @@ Three strategies, each a way to make a class of bugs show up:
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from grader.concurrency.runtime import Task
+from grader.concurrency.tasks import Task
 
 
 class Strategy(Protocol):
@@ -70,8 +69,8 @@ class RandomWalk:
 
     def choose(self, runnable: list[Task], current: Task | None) -> Task:
         others = [t for t in runnable if t is not current]
-        if current in runnable and (not others or self.rng.random() < 0.2):
-            return current  # type: ignore[return-value]
+        if current is not None and current in runnable and (not others or self.rng.random() < 0.2):
+            return current
         return self.rng.choice(others)
 
 

@@ -24,7 +24,8 @@ from types import FrameType
 from typing import Any, Callable
 
 from grader.concurrency import tracing
-from grader.concurrency.runtime import ScheduleFailure, opcode_tracer
+from grader.concurrency.runtime import opcode_tracer
+from grader.concurrency.tasks import ScheduleFailure
 
 
 class _StressFailed(Exception):

@@ -52,10 +52,10 @@ def descendants(root: int | None = None) -> dict[tuple[int, int], float] | None:
     except OSError:
         return None
     table: dict[int, tuple[int, int, float]] = {}
-    for pid in pids:
-        stat = _stat(pid)
+    for name in pids:
+        stat = _stat(name)
         if stat is not None:
-            table[int(pid)] = stat
+            table[int(name)] = stat
     if root not in table:
         return None  # not our /proc (another pid namespace): no figure rather than a wrong one
     children: dict[int, list[int]] = {}

@@ -69,6 +69,8 @@ class Recorder:
 
     __slots__ = ("kernel", "start", "end", "busy", "calls", "cpu_start", "synced",
                  "threads", "closed", "slots", "_map", "directory")
+    slots: memoryview | None  # the mapped file as int64 slots, while recording
+    _map: mmap.mmap | None
 
     def __init__(self, kernel: str) -> None:
         self.kernel = kernel
@@ -138,6 +140,7 @@ class Recorder:
 
     def _write_closed(self) -> None:
         slots = self.slots
+        assert slots is not None  # called only while recording (note checks it)
         base = HEADER_SLOTS + self.closed * SLOTS
         slots[base] = self.start
         slots[base + 1] = self.end

@@ -220,7 +220,7 @@ def class_document(results: Sequence[SubmissionResult],
                    people: dict[str, Person] | None = None) -> dict[str, Any]:
     exercises = []
     for ex_id in exercise_ids(results):
-        sample = next(r.exercise(ex_id) for r in results if r.exercise(ex_id))
+        sample = next(e for r in results if (e := r.exercise(ex_id)) is not None)
         exercises.append({"id": ex_id, "title": sample.title, "max_points": sample.max_points})
     return {
         "grader_version": grader.__version__,

@@ -74,7 +74,7 @@ def legend(results: Sequence[SubmissionResult], width: int = WIDTH) -> str:
     """'RC race_counter /10 · TD transfer_deadlock /10 ...', wrapped at WIDTH."""
     ids = exercise_ids(results)
     names = short_names(ids)
-    tops = {}
+    tops: dict[str, float] = {}
     for r in results:
         for ex in r.exercises:
             tops.setdefault(ex.exercise, ex.max_points)
@@ -140,9 +140,10 @@ def rich_table(results: Sequence[SubmissionResult]) -> Table:
 def _natural_width(table: Table) -> int:
     """How wide TABLE is when nothing squeezes it (rich's own measure stops at the console)."""
     import io
-    scratch = Console(file=io.StringIO(), width=10_000, color_system=None)
+    buffer = io.StringIO()
+    scratch = Console(file=buffer, width=10_000, color_system=None)
     scratch.print(table)
-    return max(map(len, scratch.file.getvalue().splitlines()), default=0)
+    return max(map(len, buffer.getvalue().splitlines()), default=0)
 
 
 def notes(results: Sequence[SubmissionResult]) -> list[str]:

@@ -79,10 +79,10 @@ def speedup_chart(series: Sequence[dict[str, float]], *, width: int = 320,
     body = [f'<line class="axis" x1="{pad_l}" y1="{pad_t + plot_h}" x2="{width - pad_r}" '
             f'y2="{pad_t + plot_h}"/>',
             f'<line class="axis" x1="{pad_l}" y1="{pad_t}" x2="{pad_l}" y2="{pad_t + plot_h}"/>']
-    for y in range(0, top_y + 1, max(1, top_y // 4)):
-        _, py = at(0, y)
+    for tick in range(0, top_y + 1, max(1, top_y // 4)):
+        _, py = at(0, tick)
         body.append(f'<text class="tick" x="{pad_l - 6}" y="{py + 4:.1f}" '
-                    f'text-anchor="end">{y}x</text>')
+                    f'text-anchor="end">{tick}x</text>')
     for p in series:
         px, _ = at(p["workers"], 0)
         body.append(f'<text class="tick" x="{px:.1f}" y="{pad_t + plot_h + 16}" '

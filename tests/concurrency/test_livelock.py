@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from grader.concurrency.explore import LOCKSTEP_SCHEDULE
-from grader.concurrency.runtime import Task
+from grader.concurrency.tasks import Task
 from grader.concurrency.strategies import Lockstep, make_strategy
 from tests.concurrency.conftest import engine
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 
-from grader.concurrency.explain import name_lock
+from grader.concurrency.explain import EXPLAINER, name_lock
 from grader.concurrency.runtime import Scheduler
 
 
@@ -18,7 +18,7 @@ def test_a_closures_list_of_locks_is_named_by_its_variable() -> None:
         return philosopher
 
     philosopher = table(3)
-    sched = Scheduler(0, files=set())
+    sched = Scheduler(0, files=frozenset(), explainer=EXPLAINER)
     grader_list = [philosopher(2), philosopher(1)]  # the grader's own temporary list
     sched._keep.extend(grader_list)
     assert name_lock(sched, philosopher(2)) == "forks[2]"
@@ -29,4 +29,4 @@ SHARED = [threading.Lock(), threading.Lock()]
 
 
 def test_a_module_level_list_is_named_by_its_global() -> None:
-    assert name_lock(Scheduler(0, files=set()), SHARED[1]) == "SHARED[1]"
+    assert name_lock(Scheduler(0, files=frozenset(), explainer=EXPLAINER), SHARED[1]) == "SHARED[1]"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import cli, submissions
+from grader import cli, folders
 from grader.report.exports import student_dir
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -145,8 +145,8 @@ def test_spreadsheet_formulas_are_text(graded: tuple[int, Path, Path]) -> None:
 def test_a_nested_zip_bomb_is_capped_in_total(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # The real caps (50 MB an archive, 256 MB a class) scaled down a hundredfold: five
     # student zips, each well under the per-archive cap, inside one class zip.
-    monkeypatch.setattr(submissions, "MAX_EXTRACTED_BYTES", 1 << 20)
-    monkeypatch.setattr(submissions, "MAX_CLASS_BYTES", int(2.5 * (1 << 20)))
+    monkeypatch.setattr(folders, "MAX_EXTRACTED_BYTES", 1 << 20)
+    monkeypatch.setattr(folders, "MAX_CLASS_BYTES", int(2.5 * (1 << 20)))
     inner = io.BytesIO()
     with zipfile.ZipFile(inner, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("basic.py", GOOD)
