@@ -68,6 +68,10 @@ def test_the_report_names_and_formats_them() -> None:
     assert speed["speedup (median)"].endswith("x") and "-" in speed["speedup (range)"]
     text = details_text(verdict.details())
     assert "in-kernel concurrency (median): " in text and "speedup (range): " in text
+    # The chart's lanes are numbers too (worker, pid), named here.
+    lanes = verdict.figures["busy_intervals"]["processes"]
+    assert [(p["worker"], p["pid"]) for p in lanes] == [(1, 10), (2, 11)]
+    assert "worker 1 (pid 10): busy" in text and "worker 2 (pid 11): busy" in text
     assert measured_speedup(verdict.details()) == verdict.speedup["speedup_median"]
 
 

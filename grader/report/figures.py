@@ -64,7 +64,8 @@ class Figure:
     show: Callable[[float], str] = _plain
 
 
-# In the order reports show them. Keys of grader/timing/rule.py's figures and speedup.
+# In the order reports show them. Keys of grader/timing/rule.py's figures and speedup, and
+# of the timing exercises' own figures (parallel_histogram, gil_choice).
 FIGURES: dict[str, Figure] = {
     "workers": Figure("workers asked for"),
     "usable_cores": Figure("usable cores"),
@@ -87,6 +88,13 @@ FIGURES: dict[str, Figure] = {
     "fits": Figure("fits"),
     "timed_runs": Figure("timed runs"),
     "timed_runs_right": Figure("timed runs with the serial loop's results"),
+    "fetches": Figure("fetches"),
+    "waiting_s": Figure("waiting in all", _seconds),
+    "wall_s": Figure("wall time", _seconds),
+    "in_flight_mean": Figure("fetches in flight (mean)", _ratio),
+    "in_flight_max": Figure("fetches in flight (most)"),
+    "over_workers_share": Figure("share of the time over workers", _percent),
+    "processes": Figure("processes"),
     "speedup_median": Figure("speedup (median)", _times),
     "reference_speedup_median": Figure("reference speedup (median)", _times),
 }
@@ -122,6 +130,18 @@ def number_of(value: Any, key: str) -> float | None:
         found = next((v for old, new in LEGACY.items() if new == key for v in [value.get(old)]
                       if v is not None), None)
     return float(found) if _is_num(found) else None
+
+
+def process_label(process: dict[str, Any], n: int) -> str:
+    """How a lane of the busy-intervals chart is named: the calling process or worker N,
+    with its pid (grader/timing/figures.py's busy_chart); a stored label as it was."""
+    if isinstance(process.get("label"), str):
+        return process["label"]
+    pid = f" (pid {process['pid']})" if _is_num(process.get("pid")) else ""
+    worker = process.get("worker")
+    if not _is_num(worker):
+        return f"process {n}{pid}"
+    return f"calling process{pid}" if worker == 0 else f"worker {worker}{pid}"
 
 
 def rows(value: Any, show_other: Callable[[Any, str], str]) -> dict[str, str]:

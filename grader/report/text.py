@@ -178,9 +178,9 @@ def figures_text(value: Any) -> str:
     timeline = busy_timeline(value)
     if timeline:
         unit = timeline.get("unit", "")
-        for proc in timeline["processes"]:
+        for n, proc in enumerate(timeline["processes"], 1):
             busy = sum(b - a for a, b in proc["intervals"] if _is_num(a) and _is_num(b))
-            lines.append(f"{proc.get('label', '?')}: busy {number(busy)} of "
+            lines.append(f"{figures.process_label(proc, n)}: busy {number(busy)} of "
                          f"{number(timeline['span'])} {unit}")
     if not lines:
         return show_value(value)
