@@ -120,3 +120,11 @@ def test_an_old_gradebook_with_figures_as_strings_still_renders(tmp_path: Path) 
     assert measured_speedup(details) == 1.41
     (view,) = speedup_view([SubmissionResult("ann", stored.exercises)], ["parallel_histogram"])
     assert view["count"] == 1 and view["counted"] == 0 and view["median"] == 1.41
+
+
+def test_every_declared_figure_has_its_place_in_the_order() -> None:
+    declared = set(figures.FIGURES) | set(figures.RANGES) | set(figures.WORDS)
+    assert declared == set(figures.ORDER) and len(figures.ORDER) == len(declared)
+    rows = list(figure_rows({"speedup_max": 2.0, "note": "", "counted": True,
+                             "speedup_min": 1.5, "speedup_median": 1.8}))
+    assert rows == ["speedup (median)", "speedup (range)", "counted"]

@@ -109,6 +109,17 @@ RANGE_ENDS = {high for high, _ in RANGES.values()}
 WORDS: dict[str, tuple[str, dict[str, str]]] = {
     "machine": ("machine", {"quiet": "quiet", "busy": "busy", "not_probed": "not probed"}),
 }
+# The order of the rows: every declared key, a range where its median is.
+ORDER: tuple[str, ...] = (
+    "workers", "usable_cores", "rounds", "concurrency_median", "concurrency_min",
+    "concurrency_needed", "reference_concurrency_median", "concurrency_vs_reference_median",
+    "processes_active", "worker_processes_median", "duty_median", "cpu_overhead_median",
+    "cpu_overhead_limit", "serial_cpu_s", "machine", "probe_share_min", "pilot_share",
+    "budget_s", "stopped_after_rounds", "events", "fits", "timed_runs", "timed_runs_right",
+    "fetches", "waiting_s", "wall_s", "in_flight_mean", "in_flight_max",
+    "over_workers_share", "processes", "speedup_median", "speedup_min",
+    "reference_speedup_median", "reference_speedup_min",
+)
 # Names, used inside other figures' labels, not shown as rows.
 NAMES = frozenset({"kernel"})
 # An older grader's display names whose values were numbers: read as the stable key.
@@ -152,8 +163,8 @@ def rows(value: Any, show_other: Callable[[Any, str], str]) -> dict[str, str]:
         return {"value": show_other(value, "")} if _is_num(value) else {}
     kernel = str(value.get("kernel") or "the kernel")
     shown: dict[str, str] = {}
-    order = [k for k in FIGURES if k in value]
-    order += [k for k in value if k not in FIGURES]
+    order = [k for k in ORDER if k in value]
+    order += [k for k in value if k not in ORDER]
     for key in order:
         figure = value[key]
         if isinstance(figure, (list, dict)) or figure is None or figure == "":
