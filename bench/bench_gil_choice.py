@@ -97,7 +97,7 @@ def report(found: list[Variant], condition: str) -> None:
         ok = sum(g["failed"] == set(v.fails) for g in gs)
         secs = [g["seconds"] for g in gs]
         sums = [g["summary"] for g in gs if g["summary"]]
-        conc = [s["figures"]["in-kernel concurrency (median)"] for s in sums]
+        conc = [s["figures"]["concurrency_median"] for s in sums]
         conc_txt = (f"{statistics.median(conc):.2f} ({min(conc):.2f}-{max(conc):.2f})"
                     if conc else "-")
         rounds = statistics.median([s["rounds"] for s in sums]) if sums else "-"

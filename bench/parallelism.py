@@ -129,12 +129,11 @@ def report(found: list[Variant], condition: str) -> None:
         unjudged = sum(1 for g in gs if g["unjudged"])
         secs = [g["seconds"] for g in gs]
         sums = [g["summary"] for g in gs if g["summary"]]
-        conc = [s["figures"]["in-kernel concurrency (median)"] for s in sums]
-        duty = [float(s["figures"]["share of working time inside reconstruct() (median)"]
-                      .rstrip("%")) / 100 for s in sums]
-        cpu = [s["figures"]["CPU time / serial CPU time (median)"] for s in sums]
-        procs = [s["figures"]["worker processes started (median)"] for s in sums]
-        speed = [s["speedup"]["speedup (median)"] for s in sums]
+        conc = [s["figures"]["concurrency_median"] for s in sums]
+        duty = [s["figures"]["duty_median"] for s in sums]
+        cpu = [s["figures"]["cpu_overhead_median"] for s in sums]
+        procs = [s["figures"]["worker_processes_median"] for s in sums]
+        speed = [s["speedup"]["speedup_median"] for s in sums]
         rounds = [s["rounds"] for s in sums]
         quiet = sum(1 for s in sums if s["quiet"])
         should_earn = not set(v.fails) & set(PARALLEL_TESTS)
@@ -196,8 +195,8 @@ def main(argv: list[str]) -> int:
                     f"{k} {g['verdicts'][k]} {g['messages'].get(k, '')[:120]}"
                     for k in sorted(wrong_verdicts(v, g)))
                 s = g["summary"]
-                fig = (f"conc {s['figures']['in-kernel concurrency (median)']} "
-                       f"cpu {s['figures']['CPU time / serial CPU time (median)']} "
+                fig = (f"conc {s['figures']['concurrency_median']} "
+                       f"cpu {s['figures']['cpu_overhead_median']} "
                        f"rounds {s['rounds']}") if s else ""
                 unjudged = f" not judged {sorted(g['unjudged'])}" if g["unjudged"] else ""
                 print(f"[{i + 1}/{args.rounds}] {v.name:22} {g['seconds']:5.1f}s "

@@ -128,7 +128,7 @@ def file_hash(submission: "Submission", exercise: Exercise) -> str:
 def plan(submissions: Sequence["Submission"], exercises: Sequence[Exercise],
          book: Gradebook | None, *, force: bool = False) -> Plan:
     """The jobs of a run, each looked up in the gradebook unless FORCE; the ones to grade
-    ordered correctness first, timing last (see the module's docstring)."""
+    ordered correctness first, longest first, timing last (see the module's docstring)."""
     # The reference solution is left out of the exercise's hash: grading never runs it
     # (timing tests carry their own yardstick), so editing it must not regrade a class.
     hashes = {e.id: e.content_hash() for e in exercises}
@@ -146,6 +146,12 @@ def plan(submissions: Sequence["Submission"], exercises: Sequence[Exercise],
                 result.why[job.name] = ("forced" if force else
                                         book.why_graded(key) if book is not None else "new")
                 (timing if exercise.timing else result.todo).append(job)
+    if book is not None:
+        # Longest first (as far as the gradebook knows): the last correctness jobs then
+        # end close together, and the first timing job, which waits for all of them,
+        # starts sooner. Unknown exercises keep their place among the equals.
+        known = book.durations()
+        result.todo.sort(key=lambda job: -known.get(job.exercise.id, 0.0))
     result.todo.extend(timing)
     return result
 

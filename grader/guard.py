@@ -147,7 +147,14 @@ def install(staged: Path, trusted_in_staged: set[str],
                  f"a test cannot be judged when the code under test reads the test's variables")
 
     def hook(event: str, args: tuple[Any, ...]) -> None:
-        if event not in WATCHED_EVENTS or getattr(local, "busy", False):
+        if event not in WATCHED_EVENTS:
+            return
+        # The scheduler's tracer reads frame.f_code on every call of a controlled thread,
+        # and each read is this event: decided first, before any other work (judge would
+        # return at once for it too).
+        if event == "object.__getattr__" and len(args) > 1 and args[1] not in FRAME_ATTRIBUTES:
+            return
+        if getattr(local, "busy", False):
             return
         local.busy = True
         try:

@@ -113,7 +113,7 @@ def grade_class(submissions: Sequence["Submission"], people: dict[str, "Person"]
                 publish(book, out)
                 raise
         book.finish_run(machine())
-        _similarity(submissions, exercises, out, warn)
+        _similarity(submissions, exercises, out, warn, book, work)
         everyone = publish(book, out)
 
     # Zeros for everyone would be the setup's fault. The results are stored as not
@@ -123,13 +123,34 @@ def grade_class(submissions: Sequence["Submission"], people: dict[str, "Person"]
 
 
 def _similarity(submissions: Sequence["Submission"], exercises: Sequence[Exercise], out: Path,
-                warn: Warn) -> None:
+                warn: Warn, book: Any, work: "Plan") -> None:
     """The similarity report of the exercises graded, for the class page (when the
-    `similarity` extra is installed; said once otherwise)."""
+    `similarity` extra is installed; said once otherwise).
+
+    The pairs depend only on the files compared: when every job's key (student, exercise,
+    file hash, exercise hash) is what the report in OUT was made from, it is kept as it
+    is; comparing means importing copydetect (numpy, matplotlib), a second or more on a
+    run that graded nothing. One submission alone has nobody to be compared with."""
+    import hashlib
+    import json
+
     from grader import similarity
     if not similarity.available():
         warn("note: no similarity report (pip install 'concurrency-grader[similarity]' "
              "adds one to the class page)", None)
         return
-    pairs = [p for e in exercises for p in similarity.compare(list(submissions), e)]
+    keys = sorted((k.student, k.exercise, k.file_hash, k.exercise_hash)
+                  for k in [job.key for job, _ in work.cached] + [job.key for job in work.todo])
+    made_from = hashlib.sha256(json.dumps(
+        [similarity.THRESHOLD, similarity.NOISE_TOKENS, similarity.GUARANTEE_TOKENS, keys]
+    ).encode()).hexdigest()
+    where = str(out.resolve())
+    known = book.meta("similarity_made_from", {})
+    if isinstance(known, dict) and known.get(where) == made_from \
+            and (out / similarity.FILENAME).is_file():
+        return
+    pairs = [p for e in exercises for p in similarity.compare(list(submissions), e)] \
+        if len(submissions) > 1 else []
     similarity.write(out, exercises, pairs)
+    book.set_meta("similarity_made_from", {**(known if isinstance(known, dict) else {}),
+                                           where: made_from})

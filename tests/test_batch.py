@@ -110,6 +110,18 @@ def test_plan_orders_correctness_first_and_skips_what_the_gradebook_knows(
         assert len(batch.plan(subs, exercises, book, force=True).todo) == 6
 
 
+def test_correctness_jobs_the_gradebook_knows_to_be_long_go_first(
+        tmp_path: Path, exercises: list[Exercise]) -> None:
+    subs = students(2)
+    with Gradebook.open(tmp_path / "g.sqlite") as book:
+        first = batch.plan(subs[:1], exercises, book).todo
+        for job, seconds in zip(first, (1.0, 3.0, 9.0)):  # alpha, omega, speed
+            book.store(replace(result_of(job), duration=seconds), job.key)
+        work = batch.plan(subs[1:], exercises, book)
+        # omega took longer than alpha; the timing job stays last whatever its time.
+        assert [j.exercise.id for j in work.todo] == ["omega", "alpha", "speed"]
+
+
 def test_the_key_follows_the_file_and_the_exercise(tmp_path: Path,
                                                    exercises: list[Exercise]) -> None:
     mine = tmp_path / "basic.py"

@@ -321,3 +321,22 @@ def test_bwrap_as_root_drops_to_a_user_of_its_own(tmp_path: Path) -> None:
     tail = args[args.index("--") + 1:]
     assert tail[:3] == ["python", "-s", "-c"] and tail[4:] == ["240001", "python", "-m", "pytest"]
     assert "os.setuid(u)" in tail[3] and "os.setgroups([])" in tail[3]
+
+
+def test_test_processes_find_the_graders_modules_compiled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine is imported only in test processes, which never write bytecode: the
+    grading process compiles it for them, once, valid for the source as it is."""
+    import importlib.util
+
+    source = Path(sandbox.__file__).parent / "concurrency" / "runtime.py"
+    cached = Path(importlib.util.cache_from_source(str(source)))
+    cached.unlink(missing_ok=True)
+    monkeypatch.setattr(sandbox, "_compiled_done", False)
+    sandbox.compile_grader()
+    header = cached.read_bytes()[:16]
+    assert int.from_bytes(header[4:8], "little") == 0  # checked against the source's time
+    assert int.from_bytes(header[8:12], "little") == int(source.stat().st_mtime) & 0xFFFFFFFF
+    assert int.from_bytes(header[12:16], "little") == source.stat().st_size & 0xFFFFFFFF
+    cached.unlink()
+    sandbox.compile_grader()  # once per grading process: not again
+    assert not cached.exists()

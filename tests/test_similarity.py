@@ -39,7 +39,8 @@ class Counter:
 '''
 
 
-def test_a_renamed_copy_is_paired_and_shown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_renamed_copy_is_paired_and_shown(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
     klass = tmp_path / "class"
     copied = re.sub(r"#.*", "", SOLUTION).replace("_lock", "_mutex")
     for student, text in (("ann", SOLUTION), ("bob", copied), ("cy", OTHER), ("dan", STUB),
@@ -60,3 +61,19 @@ def test_a_renamed_copy_is_paired_and_shown(tmp_path: Path, capsys: pytest.Captu
     # Rebuilt from the gradebook and the stored report alone.
     assert cli.main(["report", "--out", str(out)]) == 0
     assert "race_counter: 1 pair" in (out / "index.html").read_text()
+    # Graded again with nothing changed: the files compared are the same, so is the report
+    # (copydetect is not even imported); a changed file has everything compared again.
+    from grader import similarity
+    compare = similarity.compare
+
+    def must_not_compare(*args: object, **kwargs: object) -> list:
+        raise AssertionError("compared again with nothing changed")
+
+    monkeypatch.setattr(similarity, "compare", must_not_compare)
+    assert cli.main(["grade", str(klass), "--exercise", "race_counter", "--out", str(out)]) == 0
+    assert json.loads((out / "similarity.json").read_text()) == data
+    monkeypatch.setattr(similarity, "compare", compare)
+    (klass / "eve" / "counter.py").write_text(SOLUTION)
+    assert cli.main(["grade", str(klass), "--exercise", "race_counter", "--out", str(out)]) == 0
+    pairs = {(p["a"], p["b"]) for p in json.loads((out / "similarity.json").read_text())["pairs"]}
+    assert pairs == {("ann", "bob"), ("ann", "eve"), ("bob", "eve")}

@@ -180,7 +180,7 @@ def test_a_parallel_solution_earns_everything_and_its_speedup_counts_on_free_cor
     verdict = judge(rounds_of(parallel()), 2, TWO)
     assert all(c.passed for c in verdict.checks.values()), verdict.checks
     assert verdict.quiet and verdict.speedup["counted"]
-    assert verdict.figures["in-kernel concurrency (median)"] == pytest.approx(1.96, abs=0.02)
+    assert verdict.figures["concurrency_median"] == pytest.approx(1.96, abs=0.02)
     chart = verdict.figures["busy_intervals"]
     assert [len(p["intervals"]) for p in chart["processes"]] == [1, 1]
 

@@ -27,7 +27,8 @@ from grader.report.exports import exercise_ids, failure_words, student_dir
 from grader.model import SPEEDUP_VERDICT, ExerciseResult, SubmissionResult, TestOutcome
 from grader.pythons import gil_enabled
 from grader.report import svg
-from grader.report.text import (KNOWN_KEYS, busy_timeline, number, result_notes, scalar_figures,
+from grader.report import figures
+from grader.report.text import (KNOWN_KEYS, busy_timeline, figure_rows, number, result_notes,
                                 short_names, show_value, speedup_series, trace_steps,
                                 verdict_words)
 
@@ -126,7 +127,7 @@ def detail_blocks(details: dict[str, Any]) -> list[Block]:
         if key in details:
             value = details[key]
             series = speedup_series(value)
-            table = {k: show_value(v, k) for k, v in scalar_figures(value).items()}
+            table = figure_rows(value)
             if not table and not series:
                 table = {key: show_value(value)}
             busy = busy_timeline(value)
@@ -206,15 +207,14 @@ def _stats(values: Sequence[float]) -> dict[str, float]:
 
 
 def measured_speedup(details: dict[str, Any]) -> float | None:
-    """The speedup a timing test measured, from its details: a number, a figure whose name
-    starts with "speedup" ("speedup (median)"), or the series' point at the most workers."""
+    """The speedup a timing test measured, from its details: a number, the median under
+    its stable key (grader/report/figures.py), or the series' point at the most workers."""
     value = details.get("speedup")
     if _is_number(value):
         return float(value)
-    if isinstance(value, dict):
-        for name, figure in value.items():
-            if str(name).startswith("speedup") and _is_number(figure):
-                return float(figure)
+    median = figures.number_of(value, "speedup_median")
+    if median is not None:
+        return median
     series = speedup_series(value)
     return float(series[-1]["speedup"]) if series else None
 

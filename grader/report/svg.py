@@ -10,7 +10,7 @@ from typing import Sequence
 
 from markupsafe import Markup, escape
 
-from grader.report.text import number
+from grader.report.figures import number, process_label
 
 
 def _svg(width: int, height: int, body: list[str], label: str, css: str = "chart") -> Markup:
@@ -125,7 +125,7 @@ def timeline(chart: dict, *, width: int = 640) -> Markup:
     body: list[str] = []
     for i, proc in enumerate(processes):
         y = pad_t + i * lane_h
-        label = str(proc.get("label", f"process {i + 1}"))
+        label = process_label(proc, i + 1)
         body.append(f'<text class="tick" x="{label_w - 8}" y="{y + lane_h / 2 + 4:.1f}" '
                     f'text-anchor="end">{escape(label)}</text>')
         body.append(f'<rect class="lane" x="{label_w}" y="{y + 3}" width="{plot_w}" '

@@ -10,6 +10,8 @@ import json
 from typing import Any, Sequence
 
 from grader.model import VERDICTS, ExerciseResult, TestOutcome
+from grader.report import figures
+from grader.report.figures import number  # noqa: F401  (the one number format, used here and by importers)
 
 # Keys the renderers know; anything else is shown as a key/value list.
 KNOWN_KEYS = ("trace", "cycle", "replay", "speedup", "figures")
@@ -18,20 +20,6 @@ KNOWN_KEYS = ("trace", "cycle", "replay", "speedup", "figures")
 ENGINES_KEYS = ("engine", "engine_reason")
 ENGINES = {"controlled": "the controlled scheduler (schedules chosen and replayable)",
            "stress": "real threads under forced preemption (the stress engine)"}
-
-
-def number(value: float) -> str:
-    """Points and figures without noise: 5 not 5.0, 2.5 stays 2.5, 1.234567 -> 1.23.
-
-    Thousands are grouped from five digits on (80,000 increments), not in 1234.
-    """
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int) or float(value).is_integer():
-        return f"{int(value):,}" if abs(value) >= 10_000 else str(int(value))
-    if abs(value) < 0.01:
-        return f"{value:.3g}"
-    return f"{value:{',' if abs(value) >= 10_000 else ''}.2f}".rstrip("0").rstrip(".")
 
 
 def short_names(ids: Sequence[str]) -> dict[str, str]:
@@ -127,14 +115,10 @@ def busy_timeline(value: Any) -> dict[str, Any] | None:
     return None
 
 
-def scalar_figures(value: Any) -> dict[str, Any]:
-    """The flat name -> value entries of a speedup/figures dict (the series left out)."""
-    if isinstance(value, dict):
-        # Empty strings are notes with nothing to say: left out.
-        return {k: v for k, v in value.items() if not isinstance(v, (list, dict)) and v != ""}
-    if _is_num(value):
-        return {"value": value}
-    return {}
+def figure_rows(value: Any) -> dict[str, str]:
+    """A speedup/figures value's flat figures as label -> text (grader/report/figures.py
+    names and formats them; series and charts are rendered apart)."""
+    return figures.rows(value, show_value)
 
 
 def _is_num(value: Any) -> bool:
@@ -186,7 +170,7 @@ def cycle_text(cycle: Any) -> str:
 
 
 def figures_text(value: Any) -> str:
-    lines = [f"{k}: {show_value(v, k)}" for k, v in scalar_figures(value).items()]
+    lines = [f"{label}: {text}" for label, text in figure_rows(value).items()]
     series = speedup_series(value)
     if series:
         lines.append("workers  speedup")
@@ -194,9 +178,9 @@ def figures_text(value: Any) -> str:
     timeline = busy_timeline(value)
     if timeline:
         unit = timeline.get("unit", "")
-        for proc in timeline["processes"]:
+        for n, proc in enumerate(timeline["processes"], 1):
             busy = sum(b - a for a, b in proc["intervals"] if _is_num(a) and _is_num(b))
-            lines.append(f"{proc.get('label', '?')}: busy {number(busy)} of "
+            lines.append(f"{figures.process_label(proc, n)}: busy {number(busy)} of "
                          f"{number(timeline['span'])} {unit}")
     if not lines:
         return show_value(value)

@@ -129,7 +129,7 @@ def measure(student: Workload, serial: Workload, reference: Workload | None, wor
         pilot = judge([one_round(t.pilot, full=False)], workers, cores, t, names)
         if _pilot_decides(pilot, t):
             pilot = replace(pilot, pilot=True)
-            pilot.figures["decided on"] = f"one pilot round with {t.pilot:.0%} of the events"
+            pilot.figures["pilot_share"] = t.pilot  # decided on one pilot round of this share
             _log(pilot)
             return pilot
     rounds: list[Round] = []
@@ -177,7 +177,8 @@ def over_budget(verdict: Verdict, t: Thresholds) -> Verdict:
             check, passed=None, verdict="not_judged", reason="budget",
             message=(f"not judged: {len(verdict.rounds)} rounds in the {seconds} budget were "
                      f"not enough to be sure ({check.message})"))
-    verdict.figures["stopped"] = f"at the {seconds} budget after {len(verdict.rounds)} rounds"
+    verdict.figures["budget_s"] = t.budget
+    verdict.figures["stopped_after_rounds"] = len(verdict.rounds)
     return replace(verdict, checks=checks)
 
 

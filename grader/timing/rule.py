@@ -185,32 +185,36 @@ def judge(rounds: Sequence[Round], workers: int, cores: Cores,
             for name in (OVERHEAD, ONE_POOL):
                 checks[name] = replace(checks[PARALLEL], name=name)
 
+    # Numbers under stable keys, never display strings: grader/report/figures.py names
+    # and formats them (labels, units, ranges); the gradebook and bench/ read the numbers.
     lo, hi = _spread(conc)
     figures: dict[str, Any] = {
-        "workers asked for": workers,
-        "usable cores": cores.usable,
+        "workers": workers,
+        "usable_cores": cores.usable,
         "rounds": len(rounds),
-        "in-kernel concurrency (median)": round(_median(conc), 2),
-        "in-kernel concurrency (range)": f"{lo:.2f}-{hi:.2f}",
-        "concurrency needed": round(t.concurrency * workers, 2),
-        "processes that did work": typical.active(workers) if typical else 0,
-        "worker processes started (median)": _median(procs),
-        f"share of working time inside {names.kernel} (median)":
-            f"{_median([s.duty for s in students]):.0%}",
-        "CPU time / serial CPU time (median)": round(_median(overheads), 2),
-        "CPU limit": f"{t.cpu_overhead:g}x",
-        "serial CPU time (s)": round(_median([se.cpu for se in serials]), 3),
-        "machine": "quiet" if quiet else "busy" if probes else "not probed",
-        "free-core probe (lowest share)": round(min(probes), 2) if probes else "-",
+        "concurrency_median": round(_median(conc), 2),
+        "concurrency_min": round(lo, 2),
+        "concurrency_max": round(hi, 2),
+        "concurrency_needed": round(t.concurrency * workers, 2),
+        "processes_active": typical.active(workers) if typical else 0,
+        "worker_processes_median": _median(procs),
+        "kernel": names.kernel,
+        "duty_median": round(_median([s.duty for s in students]), 2),
+        "cpu_overhead_median": round(_median(overheads), 2),
+        "cpu_overhead_limit": t.cpu_overhead,
+        "serial_cpu_s": round(_median([se.cpu for se in serials]), 3),
+        "machine": "quiet" if quiet else "busy" if probes else "not_probed",
+        "probe_share_min": round(min(probes), 2) if probes else None,
     }
     if ref_conc:
-        figures["reference in-kernel concurrency (median)"] = round(_median(ref_conc), 2)
+        figures["reference_concurrency_median"] = round(_median(ref_conc), 2)
     if typical:
         figures["busy_intervals"] = busy_chart(typical)
     slo, shi = _spread(speedups)
     speedup: dict[str, Any] = {
-        "speedup (median)": round(_median(speedups), 2),
-        "speedup (range)": f"{slo:.2f}-{shi:.2f}",
+        "speedup_median": round(_median(speedups), 2),
+        "speedup_min": round(slo, 2),
+        "speedup_max": round(shi, 2),
         "counted": checks[SPEEDUP].passed is not None,
         "note": checks[SPEEDUP].message if checks[SPEEDUP].passed is None else "",
         "series": [{"workers": 1, "speedup": 1.0},
@@ -218,8 +222,9 @@ def judge(rounds: Sequence[Round], workers: int, cores: Cores,
     }
     if ref_speedups:
         rlo, rhi = _spread(ref_speedups)
-        speedup["reference speedup (median)"] = round(_median(ref_speedups), 2)
-        speedup["reference speedup (range)"] = f"{rlo:.2f}-{rhi:.2f}"
+        speedup["reference_speedup_median"] = round(_median(ref_speedups), 2)
+        speedup["reference_speedup_min"] = round(rlo, 2)
+        speedup["reference_speedup_max"] = round(rhi, 2)
     return Verdict(workers, cores, tuple(rounds), checks, quiet, figures, speedup)
 
 
