@@ -150,8 +150,8 @@ def plan(submissions: Sequence["Submission"], exercises: Sequence[Exercise],
         # Longest first (as far as the gradebook knows): the last correctness jobs then
         # end close together, and the first timing job, which waits for all of them,
         # starts sooner. Unknown exercises keep their place among the equals.
-        known = book.durations()
-        result.todo.sort(key=lambda job: -known.get(job.exercise.id, 0.0))
+        durations = book.durations()
+        result.todo.sort(key=lambda job: -durations.get(job.exercise.id, 0.0))
     result.todo.extend(timing)
     return result
 

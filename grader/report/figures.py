@@ -16,7 +16,7 @@ read as their stable key (`LEGACY`), so old measurements still count on the clas
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, TypeGuard
 
 
 
@@ -140,7 +140,7 @@ def number_of(value: Any, key: str) -> float | None:
     if found is None:
         found = next((v for old, new in LEGACY.items() if new == key for v in [value.get(old)]
                       if v is not None), None)
-    return float(found) if _is_num(found) else None
+    return float(found) if is_number(found) else None
 
 
 def process_label(process: dict[str, Any], n: int) -> str:
@@ -148,9 +148,9 @@ def process_label(process: dict[str, Any], n: int) -> str:
     with its pid (grader/timing/figures.py's busy_chart); a stored label as it was."""
     if isinstance(process.get("label"), str):
         return process["label"]
-    pid = f" (pid {process['pid']})" if _is_num(process.get("pid")) else ""
+    pid = f" (pid {process['pid']})" if is_number(process.get("pid")) else ""
     worker = process.get("worker")
-    if not _is_num(worker):
+    if not is_number(worker):
         return f"process {n}{pid}"
     return f"calling process{pid}" if worker == 0 else f"worker {worker}{pid}"
 
@@ -160,7 +160,7 @@ def rows(value: Any, show_other: Callable[[Any, str], str]) -> dict[str, str]:
     lists and dicts (a series, a chart) are left to their own renderings. SHOW_OTHER
     formats a value whose key this module does not declare."""
     if not isinstance(value, dict):
-        return {"value": show_other(value, "")} if _is_num(value) else {}
+        return {"value": show_other(value, "")} if is_number(value) else {}
     kernel = str(value.get("kernel") or "the kernel")
     shown: dict[str, str] = {}
     order = [k for k in ORDER if k in value]
@@ -169,12 +169,12 @@ def rows(value: Any, show_other: Callable[[Any, str], str]) -> dict[str, str]:
         figure = value[key]
         if isinstance(figure, (list, dict)) or figure is None or figure == "":
             continue  # a chart, a figure not measured, a note with nothing to say
-        if key in NAMES or key in RANGE_ENDS and _is_num(figure):
+        if key in NAMES or key in RANGE_ENDS and is_number(figure):
             continue
-        if key in RANGES and _is_num(figure) and _is_num(value.get(RANGES[key][0])):
+        if key in RANGES and is_number(figure) and is_number(value.get(RANGES[key][0])):
             high, label = RANGES[key]
             shown[label] = f"{_ratio(figure)}-{_ratio(value[high])}"
-        elif key in FIGURES and _is_num(figure):
+        elif key in FIGURES and is_number(figure):
             spec = FIGURES[key]
             shown[spec.label.format(kernel=kernel)] = spec.show(figure)
         elif key in WORDS and isinstance(figure, str):
@@ -185,5 +185,6 @@ def rows(value: Any, show_other: Callable[[Any, str], str]) -> dict[str, str]:
     return shown
 
 
-def _is_num(value: Any) -> bool:
+def is_number(value: Any) -> TypeGuard[int | float]:
+    """A number that is a figure: an int or a float, not a bool."""
     return isinstance(value, (int, float)) and not isinstance(value, bool)

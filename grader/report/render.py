@@ -157,7 +157,8 @@ def _test_views(tests: Sequence[TestOutcome]) -> list[dict[str, Any]]:
     """A passing test's details are what it measured (figures, a speedup chart): shown
     folded under the pass, so a student sees the figures that earned the points. Tests
     that judged one shared measurement show it once, under the first of them."""
-    views, shown = [], {}
+    views: list[dict[str, Any]] = []
+    shown: dict[str, Any] = {}
     for t in tests:
         # The measurement itself, without what one test concluded from it.
         measured = {k: v for k, v in t.details.items() if k != SPEEDUP_VERDICT}
@@ -210,17 +211,13 @@ def measured_speedup(details: dict[str, Any]) -> float | None:
     """The speedup a timing test measured, from its details: a number, the median under
     its stable key (grader/report/figures.py), or the series' point at the most workers."""
     value = details.get("speedup")
-    if _is_number(value):
+    if figures.is_number(value):
         return float(value)
     median = figures.number_of(value, "speedup_median")
     if median is not None:
         return median
     series = speedup_series(value)
     return float(series[-1]["speedup"]) if series else None
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def speedup_view(results: Sequence[SubmissionResult], ids: Sequence[str]) -> list[dict[str, Any]]:
@@ -256,9 +253,11 @@ SHORT_COLUMNS_FROM = 4
 
 def class_view(results: Sequence[SubmissionResult]) -> dict[str, Any]:
     ids = exercise_ids(results)
-    exercises, tests, kinds = [], [], Counter()
+    exercises: list[dict[str, Any]] = []
+    tests: list[dict[str, Any]] = []
+    kinds: Counter[str] = Counter()
     for ex_id in ids:
-        graded = [r.exercise(ex_id) for r in results if r.exercise(ex_id)]
+        graded = [ex for r in results if (ex := r.exercise(ex_id)) is not None]
         scores = [ex.points for ex in graded]
         top = graded[0].max_points
         submitted = [ex for ex in graded if ex.status != "not_submitted"]

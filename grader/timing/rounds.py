@@ -116,7 +116,10 @@ def measure(student: Workload, serial: Workload, reference: Workload | None, wor
             if step == "probe":
                 probe = tuple(probe_free(workers, t.probe_seconds))
                 continue
-            work = {"serial": serial, "student": student, "reference": reference}[step]
+            workloads = {"serial": serial, "student": student}
+            if reference is not None:
+                workloads["reference"] = reference  # a "reference" step only then
+            work = workloads[step]
             part = share * (t.serial_share if step == "serial" and full else 1.0)
             runs[step], result = timed_call(step, lambda: work(part), directory, kernel)
             if part != share:
