@@ -21,6 +21,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from grader.model import NOT_JUDGED
+
 ROOT = Path(__file__).resolve().parent.parent
 EXERCISE = "parallel_histogram"
 
@@ -80,19 +82,25 @@ def test_only_what_was_not_judged_is_graded_again(tmp_path: Path, busy_core: Non
     exercises = catalogue(tmp_path / "exercises", free_share=1.01, concurrency=50.0,
                           max_rounds=3, budget=2.0)
     first = grade(klass, exercises, out)
-    assert "Graded 2 jobs: 2 new." in first
+    assert "Graded 2 jobs: 2 new." in first, first[-2000:]
     before = stored(out)
     alice_tests = {t["name"]: t for t in before["alice"][2]["tests"]}
     parallel = alice_tests["test_work_runs_in_parallel"]
-    assert parallel["judged"] is False and parallel["not_judged_reason"] == "busy"
-    assert parallel["verdict"] == "passed"  # not judged: it never fails a student
+    # Busy (the reference did not reach the concurrency either) or, on a machine loaded
+    # enough that the rounds outlast the 2 s budget first, the budget: either way not
+    # judged, and retried by the next run.
+    reason = parallel["not_judged_reason"]
+    assert parallel["judged"] is False and reason in ("busy", "budget"), parallel
+    assert NOT_JUDGED[reason][1], reason
+    assert parallel["verdict"] == "passed", parallel  # not judged: it never fails a student
     assert before["alice"][1] == 0  # not final
     bob_tests = {t["name"]: t for t in before["bob"][2]["tests"]}
-    assert bob_tests["test_work_runs_in_parallel"]["verdict"] == "serial"
-    assert all(t["judged"] for t in bob_tests.values()) and before["bob"][1] == 1
+    assert bob_tests["test_work_runs_in_parallel"]["verdict"] == "serial", bob_tests["test_work_runs_in_parallel"]
+    assert all(t["judged"] for t in bob_tests.values()) and before["bob"][1] == 1, bob_tests
 
     second = grade(klass, exercises, out)
-    assert "Graded 1 job: 1 not judged: the machine was busy." in second
+    assert "Graded 1 job: 1 not judged: " in second, second[-2000:]
+    assert NOT_JUDGED[reason][0] in second, second[-2000:]
     after = stored(out)
     assert after["bob"][0] == before["bob"][0]  # bob's result, judged, was taken as it was
     assert after["alice"][0] > before["alice"][0]  # alice's was graded again
