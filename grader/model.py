@@ -60,6 +60,8 @@ class TestSpec:
 class TestOutcome:
     """What one hidden test concluded about one submission."""
 
+    __test__ = False  # a result, not a test class for pytest to collect
+
     name: str
     title: str
     max_points: float
