@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 import grader
-from grader.model import ExerciseResult, TestOutcome
+from grader.model import REPLAY, ExerciseResult, TestOutcome
 
 if TYPE_CHECKING:
     from grader.batch import Done, Job
@@ -305,10 +305,10 @@ def _replay_from_driver(result: ExerciseResult, here: str, there: str) -> Exerci
         return result
     tests = []
     for test in result.tests:
-        replay = test.details.get("replay")
+        replay = test.details.get(REPLAY)
         if isinstance(replay, str) and here in replay:
             test = dataclasses.replace(test, details={**test.details,
-                                                      "replay": replay.replace(here, there)})
+                                                      REPLAY: replay.replace(here, there)})
         tests.append(test)
     return dataclasses.replace(result, tests=tuple(tests))
 

@@ -34,6 +34,17 @@ VERDICTS = {
 # of the measurement several tests may share.
 SPEEDUP_VERDICT = "speedup verdict"
 
+# Keys of TestOutcome.details that one part of the grader writes and another reads: named
+# once here. Whatever else a test puts in its details is shown as a key/value list.
+TRACE = "trace"  # the interleaving of a failing schedule (concurrency/explain.py)
+CYCLE = "cycle"  # a deadlock's who-waits-for-whom, one line per thread
+SEED = "seed"  # the seed of the schedule that failed: an int (concurrency/explore.py)
+REPLAY = "replay"  # the command that runs that schedule again, built from SEED (runner.py)
+ENGINE = "engine"  # which engine judged a thread test: "controlled" or "stress"
+ENGINE_REASON = "engine_reason"  # why the stress engine judged it, when it did
+SPEEDUP = "speedup"  # a timing test's measurement: numbers under stable keys
+FIGURES = "figures"  # the figures a test measured: numbers under stable keys (report/figures.py)
+
 # Why a test's verdict was not judged (TestOutcome.not_judged_reason), and whether another
 # run could judge it. The gradebook reads `retry` (gradebook.is_final): a verdict the
 # machine kept from being judged is graded again; one no run on this machine can judge is

@@ -17,7 +17,7 @@ from typing import Any, Iterable
 
 from grader.catalog import Exercise
 from grader.isolation import sandbox_mode
-from grader.model import ExerciseResult, SubmissionResult, TestOutcome, TestSpec
+from grader.model import REPLAY, SEED, ExerciseResult, SubmissionResult, TestOutcome, TestSpec
 from grader.sandbox import Cancelled, SandboxRun, TestRecord, run_hidden_tests
 from grader.submissions import Submission, unpacked
 
@@ -68,14 +68,14 @@ def replay_command(folder: str, exercise_id: str, test: str, seed: int) -> str:
 def _with_replay(details: dict[str, Any], folder: str, exercise_id: str, test: str) -> dict[str, Any]:
     """DETAILS with the replay command after the seed of the schedule that failed, if the
     engine recorded one (an int, from `Exploration.assert_ok`)."""
-    seed = details.get("seed")
+    seed = details.get(SEED)
     if not isinstance(seed, int) or isinstance(seed, bool):
         return details
     out: dict[str, Any] = {}
     for key, value in details.items():
         out[key] = value
-        if key == "seed":
-            out["replay"] = replay_command(folder, exercise_id, test, seed)
+        if key == SEED:
+            out[REPLAY] = replay_command(folder, exercise_id, test, seed)
     return out
 
 

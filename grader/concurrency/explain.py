@@ -18,6 +18,7 @@ from typing import Any
 
 from grader.concurrency.runtime import Explainer, Scheduler
 from grader.concurrency.tasks import ScheduleFailure, Task, is_student_file
+from grader.model import CYCLE, TRACE
 from grader.testing import Failure
 
 # ---- where: the student's line of code --------------------------------------------
@@ -228,8 +229,8 @@ def describe_deadlock(sched: Scheduler, blocked: list[Task]) -> ScheduleFailure:
                          f"{owner.name} has finished, so nobody will release it")
             lines.append(line)
         message = "no thread can go on. " + "; ".join(lines) + "."
-    return ScheduleFailure("deadlock", message, {"cycle": lines, "cyclic": cycle is not None,
-                                                 "trace": interleaving(sched)})
+    return ScheduleFailure("deadlock", message, {CYCLE: lines, "cyclic": cycle is not None,
+                                                 TRACE: interleaving(sched)})
 
 
 _RETURNS = {"RETURN_VALUE", "RETURN_CONST", "RETURN_GENERATOR"}
@@ -274,17 +275,17 @@ def _find_cycle(waits: dict[Task, tuple[str, Task | None]]) -> list[Task] | None
 
 def describe_exception(sched: Scheduler, task: Task, exc: BaseException) -> ScheduleFailure:
     if isinstance(exc, Failure):
-        return ScheduleFailure(exc.verdict, exc.message, {**exc.details, "trace": interleaving(sched)})
+        return ScheduleFailure(exc.verdict, exc.message, {**exc.details, TRACE: interleaving(sched)})
     if isinstance(exc, AssertionError) and task is sched.root:
         return ScheduleFailure("wrong", str(exc) or "an assertion of the test failed",
-                               {"trace": interleaving(sched)})
+                               {TRACE: interleaving(sched)})
     where = ""
     for frame, lineno in traceback.walk_tb(exc.__traceback__):
         if is_student_file(frame.f_code.co_filename, sched.files):
             where = f" ({_short(frame.f_code.co_filename)} line {lineno}: {_line(frame.f_code.co_filename, lineno)})"
     who = "the test's main thread" if task is sched.root else task.name
     text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    return ScheduleFailure("error", f"{who} raised {text}{where}", {"trace": interleaving(sched)})
+    return ScheduleFailure("error", f"{who} raised {text}{where}", {TRACE: interleaving(sched)})
 
 
 def loop_site(sched: Scheduler, task: Task) -> str:
@@ -363,13 +364,13 @@ def describe_livelock(sched: Scheduler, task: Task) -> ScheduleFailure:
                         "can go on forever: take the locks in one global order instead.")
         steps = cycle_steps(sched, entries, start)
         return ScheduleFailure("livelock", message,
-                               {"trace": steps, "livelock": {
+                               {TRACE: steps, "livelock": {
                                    "threads": threads, "operations per cycle": operations,
                                    "repeats": repeats}})
     # The verdict ("busy waiting") is the report's heading: the message says where.
     message = (f"the threads ran {sched.max_steps:,} steps without finishing: {task.name} was "
                f"looping at {loop_site(sched, task)}. Busiest: {spinning}.")
-    return ScheduleFailure("busy_wait", message, {"trace": interleaving(sched, last=30)})
+    return ScheduleFailure("busy_wait", message, {TRACE: interleaving(sched, last=30)})
 
 
 def describe_stuck(sched: Scheduler, seconds: float) -> ScheduleFailure:

@@ -23,6 +23,7 @@ from grader.concurrency.tasks import LockCycle, ScenarioFailed, ScheduleFailure,
 from grader.concurrency.shim import student_files
 from grader.concurrency.stress import ThreadHelpers, UnsoundRun, stress_once
 from grader.concurrency.tracing import TracerUnavailable
+from grader.model import ENGINE, ENGINE_REASON, SEED, TRACE
 from grader.testing import Failure
 
 # The lockstep schedule is added to every exploration of two schedules or more, second
@@ -56,7 +57,7 @@ class Run(ThreadHelpers):
         if condition:
             return
         self._sched.explaining = True
-        self._sched.fail(ScheduleFailure(verdict, message, {**details, "trace": interleaving(self._sched)}))
+        self._sched.fail(ScheduleFailure(verdict, message, {**details, TRACE: interleaving(self._sched)}))
         raise ScenarioFailed()
 
     def label(self, lock: Any, text: str) -> None:
@@ -156,11 +157,11 @@ class Exploration:
         details = dict(first.details)
         # The schedule to run again; the grader (runner.score) turns it into the replay
         # command, naming the folder and exercise only it knows.
-        details["seed"] = first.seed
+        details[SEED] = first.seed
         details["schedules"] = f"{len(self.failures)} of {self.schedules} schedules failed"
-        details["engine"] = self.engine
+        details[ENGINE] = self.engine
         if self.engine_reason:
-            details["engine_reason"] = self.engine_reason
+            details[ENGINE_REASON] = self.engine_reason
         if self.cut_short:
             details["budget"] = "the time budget ended before every planned schedule ran"
         raise Failure(first.message, first.verdict, **details)
@@ -313,10 +314,10 @@ class Engine:
         if not self.explorations:
             return None
         stressed = [e for e in self.explorations if e.stressed]
-        judged: dict[str, Any] = {"engine": "stress" if stressed else "controlled"}
+        judged: dict[str, Any] = {ENGINE: "stress" if stressed else "controlled"}
         reasons = [e.engine_reason for e in stressed if e.engine_reason]
         if reasons:
-            judged["engine_reason"] = reasons[0]
+            judged[ENGINE_REASON] = reasons[0]
         return judged
 
     def summary(self) -> tuple[str, dict[str, Any]] | None:

@@ -24,7 +24,8 @@ from markupsafe import Markup
 
 import grader
 from grader.report.exports import exercise_ids, failure_words, student_dir
-from grader.model import SPEEDUP_VERDICT, ExerciseResult, SubmissionResult, TestOutcome
+from grader.model import (CYCLE, FIGURES, REPLAY, SPEEDUP, SPEEDUP_VERDICT, TRACE, ExerciseResult, SubmissionResult,
+                          TestOutcome)
 from grader.pythons import gil_enabled
 from grader.report import svg
 from grader.report import figures
@@ -108,22 +109,22 @@ class Block:
 def detail_blocks(details: dict[str, Any]) -> list[Block]:
     blocks: list[Block] = []
     # A deadlock's cycle says at a glance what the interleaving shows step by step.
-    if "cycle" in details:
-        cycle = details["cycle"]
+    if CYCLE in details:
+        cycle = details[CYCLE]
         if isinstance(cycle, list):
             blocks.append(Block("cycle", "Deadlock: who waits for whom", [str(c) for c in cycle]))
         else:
             blocks.append(Block("pre", "Deadlock: who waits for whom", str(cycle)))
-    if "trace" in details:
-        steps = trace_steps(details["trace"])
+    if TRACE in details:
+        steps = trace_steps(details[TRACE])
         if steps is None:
-            blocks.append(Block("pre", "Interleaving", str(details["trace"]).rstrip()))
+            blocks.append(Block("pre", "Interleaving", str(details[TRACE]).rstrip()))
         else:
             threads = list(dict.fromkeys(str(s.get("thread", "?")) for s in steps))
             rows = [{"n": i, "column": threads.index(str(s.get("thread", "?"))),
                      "step": _step(s)} for i, s in enumerate(steps, 1)]
             blocks.append(Block("trace_table", "Interleaving", rows, extra={"threads": threads}))
-    for key in ("speedup", "figures"):
+    for key in (SPEEDUP, FIGURES):
         if key in details:
             value = details[key]
             series = speedup_series(value)
@@ -131,15 +132,15 @@ def detail_blocks(details: dict[str, Any]) -> list[Block]:
             if not table and not series:
                 table = {key: show_value(value)}
             busy = busy_timeline(value)
-            blocks.append(Block("figures", "Speedup" if key == "speedup" else "Figures", table,
+            blocks.append(Block("figures", "Speedup" if key == SPEEDUP else "Figures", table,
                                 chart=svg.speedup_chart(series) if series else None,
                                 extra={"timeline": svg.timeline(busy) if busy else None}))
     others = {k: show_value(v, k) for k, v in details.items() if k not in KNOWN_KEYS}
     if others:
         blocks.append(Block("pairs", "Details", others))
-    if "replay" in details:
+    if REPLAY in details:
         blocks.append(Block("replay", "Replay this exact schedule (it needs the hidden tests: "
-                                          "your instructor can run it with you)", str(details["replay"])))
+                                          "your instructor can run it with you)", str(details[REPLAY])))
     return blocks
 
 
@@ -210,7 +211,7 @@ def _stats(values: Sequence[float]) -> dict[str, float]:
 def measured_speedup(details: dict[str, Any]) -> float | None:
     """The speedup a timing test measured, from its details: a number, the median under
     its stable key (grader/report/figures.py), or the series' point at the most workers."""
-    value = details.get("speedup")
+    value = details.get(SPEEDUP)
     if figures.is_number(value):
         return float(value)
     median = figures.number_of(value, "speedup_median")
@@ -232,7 +233,7 @@ def speedup_view(results: Sequence[SubmissionResult], ids: Sequence[str]) -> lis
             value, details = next(((v, d) for v, d in found if v is not None), (None, {}))
             if value is not None:
                 values.append(value)
-                speedup = details.get("speedup")
+                speedup = details.get(SPEEDUP)
                 # Counted unless the measurement says the machine was busy.
                 counted += not (isinstance(speedup, dict) and speedup.get("counted") is False)
         if not values:

@@ -9,15 +9,16 @@ from __future__ import annotations
 import json
 from typing import Any, Sequence
 
-from grader.model import VERDICTS, ExerciseResult, TestOutcome
+from grader.model import (CYCLE, ENGINE, ENGINE_REASON, FIGURES, REPLAY, SPEEDUP, TRACE, VERDICTS,
+                          ExerciseResult, TestOutcome)
 from grader.report import figures
 from grader.report.figures import number  # noqa: F401  (the one number format, used here and by importers)
 
 # Keys the renderers know; anything else is shown as a key/value list.
-KNOWN_KEYS = ("trace", "cycle", "replay", "speedup", "figures")
+KNOWN_KEYS = (TRACE, CYCLE, REPLAY, SPEEDUP, FIGURES)
 # Which engine of grader/concurrency judged a thread test (details["engine"]), and why
 # the fallback was taken: shown as one "Judged by" line here.
-ENGINES_KEYS = ("engine", "engine_reason")
+ENGINES_KEYS = (ENGINE, ENGINE_REASON)
 ENGINES = {"controlled": "the controlled scheduler (schedules chosen and replayable)",
            "stress": "real threads under forced preemption (the stress engine)"}
 
@@ -190,24 +191,24 @@ def figures_text(value: Any) -> str:
 def details_text(details: dict[str, Any]) -> str:
     """Every detail of a test as readable text, known keys first."""
     parts: list[str] = []
-    if "cycle" in details:
-        parts.append("Deadlock cycle:\n" + _indent(cycle_text(details["cycle"])))
-    if "trace" in details:
-        parts.append("Interleaving:\n" + _indent(trace_text(details["trace"])))
-    for key in ("speedup", "figures"):
+    if CYCLE in details:
+        parts.append("Deadlock cycle:\n" + _indent(cycle_text(details[CYCLE])))
+    if TRACE in details:
+        parts.append("Interleaving:\n" + _indent(trace_text(details[TRACE])))
+    for key in (SPEEDUP, FIGURES):
         if key in details:
             parts.append(f"{key.capitalize()}:\n" + _indent(figures_text(details[key])))
-    if "engine" in details:
-        judged = f"Judged by: {ENGINES.get(str(details['engine']), details['engine'])}"
-        if details.get("engine_reason"):
-            judged += f"\n  why: {details['engine_reason']}"
+    if ENGINE in details:
+        judged = f"Judged by: {ENGINES.get(str(details[ENGINE]), details[ENGINE])}"
+        if details.get(ENGINE_REASON):
+            judged += f"\n  why: {details[ENGINE_REASON]}"
         parts.append(judged)
     others = {k: v for k, v in details.items() if k not in KNOWN_KEYS and k not in ENGINES_KEYS}
     if others:
         parts.append("\n".join(f"{k}: {show_value(v, k)}" for k, v in others.items()))
-    if "replay" in details:
+    if REPLAY in details:
         parts.append("Replay this schedule (with the hidden tests, so on the grader's side):\n"
-                     + _indent(str(details["replay"])))
+                     + _indent(str(details[REPLAY])))
     return "\n\n".join(parts)
 
 
