@@ -57,15 +57,26 @@ def is_student_code(code: Any, files: frozenset[str]) -> bool:
     return code.co_filename in files or id(code) in STUDENT_CODES
 
 
-def opcode_tracer(files: frozenset[str], on_opcode: Callable[[FrameType], None]) -> Callable:
+def opcode_tracer(files: frozenset[str], on_opcode: Callable[[FrameType], None] | None = None, *,
+                  local: Callable | None = None) -> Callable:
     """A sys.settrace function calling `on_opcode` before every bytecode of `files`;
-    frames of other files are not traced at all, so they run at full speed."""
+    frames of other files are not traced at all, so they run at full speed.
+
+    Or, instead of `on_opcode`, the frames' own trace function `local` (called as
+    `local(frame, event, arg)` for every event of a traced frame, returning itself): one
+    Python call per bytecode instead of two, for a caller that does its own work inline
+    (the Scheduler, whose per-bytecode cost is most of a controlled test's time)."""
     enable_opcode_events()
 
-    def local(frame: FrameType, event: str, arg: Any) -> Callable:
-        if event == "opcode":
-            on_opcode(frame)
-        return local
+    if local is None:
+        if on_opcode is None:
+            raise TypeError("opcode_tracer needs on_opcode or local")
+        hook = on_opcode
+
+        def local(frame: FrameType, event: str, arg: Any) -> Callable:
+            if event == "opcode":
+                hook(frame)
+            return local
 
     def on_call(frame: FrameType, event: str, arg: Any) -> Callable | None:
         if event == "call" and is_student_code(frame.f_code, files):
@@ -214,23 +225,41 @@ class Scheduler:
     # ---- tracing: a scheduling point before every bytecode of the student's files -
 
     def _global_tracer(self, task: Task) -> Callable:
-        return opcode_tracer(self.files, lambda frame: self.step(task, frame))
+        return opcode_tracer(self.files, local=self._opcode_hook(task))
 
-    def step(self, task: Task, frame: FrameType) -> None:
-        if self.over:
-            raise Abort()
-        self.steps += 1
-        self.beat += 1
-        task.steps += 1
-        self.clock += TICK
-        if self.steps > self.max_steps:
-            self.fail_livelock(task)
-            raise Abort()
-        if self.strategy.switch_at_step(self.steps):
-            self.yield_turn(task)
-        # Recorded once the thread has the turn back: the instruction runs now, after any
-        # switch, so a write-back lands in the trace after the other thread's writes.
-        self.trace.append((task.tid, frame.f_code, frame.f_lasti, frame.f_lineno))
+    def _opcode_hook(self, task: Task) -> Callable:
+        """TASK's per-frame trace function: a scheduling point before every bytecode.
+
+        It runs for every bytecode of the student's code, so it does its work inline, with
+        what never changes during a schedule (the strategy's decision, the trace's append,
+        the step limit) looked up once, here; what does change (over, steps, beat, clock,
+        task.steps) is read and written on the objects, in the same order as ever, so the
+        same seed gives the same schedule."""
+        sched = self
+        switch_at_step = self.strategy.switch_at_step
+        append = self.trace.append
+        max_steps = self.max_steps
+        tid = task.tid
+
+        def local(frame: FrameType, event: str, arg: Any) -> Callable:
+            if event == "opcode":
+                if sched.over:
+                    raise Abort()
+                sched.steps = steps = sched.steps + 1
+                sched.beat += 1
+                task.steps += 1
+                sched.clock += TICK
+                if steps > max_steps:
+                    sched.fail_livelock(task)
+                    raise Abort()
+                if switch_at_step(steps):
+                    sched.yield_turn(task)
+                # Recorded once the thread has the turn back: the instruction runs now, after
+                # any switch, so a write-back lands in the trace after the other thread's writes.
+                append((tid, frame.f_code, frame.f_lasti, frame.f_lineno))
+            return local
+
+        return local
 
     # ---- scheduling points of primitives ------------------------------------------
 
