@@ -191,9 +191,7 @@ def _sched_getaffinity(pid: int) -> set[int]:
 def _process_cpu_count() -> int | None:
     assert _real_process_cpu_count is not None
     free = _unpinned(0)
-    if free is not None and len(_sched_getaffinity(0)) == len(free):
-        return len(free)
-    return _real_process_cpu_count()
+    return len(free) if free is not None else _real_process_cpu_count()
 
 
 if _real_getaffinity is not None and hasattr(os, "register_at_fork"):
@@ -201,7 +199,7 @@ if _real_getaffinity is not None and hasattr(os, "register_at_fork"):
     # it in pytest_configure): code that took the function early sees the same answer.
     os.sched_getaffinity = _sched_getaffinity
     if _real_process_cpu_count is not None:
-        os.process_cpu_count = _process_cpu_count
+        setattr(os, "process_cpu_count", _process_cpu_count)  # from 3.13 on
     os.register_at_fork(after_in_child=lambda: _free_after_fork())
 
 
