@@ -80,8 +80,11 @@ def opcode_tracer(files: frozenset[str], on_opcode: Callable[[FrameType], None] 
                 hook(frame)
             return local
 
+    student_codes = STUDENT_CODES  # is_student_code, inline: this runs at every call of a traced thread
+
     def on_call(frame: FrameType, event: str, arg: Any) -> Callable | None:
-        if event == "call" and is_student_code(frame.f_code, files):
+        code = frame.f_code
+        if event == "call" and (code.co_filename in files or id(code) in student_codes):
             # The order matters from 3.13 on: setting f_trace_opcodes turns the frame's
             # instruction events on only when f_trace is already set, and the tracer's
             # return value is stored after this call, too late for this very call.
