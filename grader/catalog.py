@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from grader.model import TestSpec
 
 SYLLABUS = {
@@ -174,6 +172,8 @@ def load_exercise(folder: Path, solutions_root: Path | None = None) -> Exercise:
     source = folder / "exercise.yaml"
     if not source.is_file():
         raise CatalogError(f"{source}: no exercise.yaml in this exercise folder")
+    import yaml  # here, not at the top: every test process imports this module, never this function
+
     try:
         data = yaml.safe_load(source.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:

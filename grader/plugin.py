@@ -19,6 +19,10 @@ An audit hook (grader/guard.py), added in pytest_configure before any student co
 a frame walk from the student's code "tampered" (it reports, then kills the process) and
 gives code the student compiles under another name the scheduler's switch points. Code
 that also patches these checks could still win: see the threat model in README.md.
+
+The test process imports this module before pytest starts (grader/sandbox.py,
+CHILD_MAIN), from the bytecode the grader compiled, so pytest does not parse and rewrite
+it again in every test process (it has no assert to rewrite): PYTEST_DONT_REWRITE.
 """
 from __future__ import annotations
 

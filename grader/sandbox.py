@@ -57,6 +57,18 @@ EXIT_GRACE = 5.0  # after its last test, the process gets this long to leave
 MESSAGE_CHARS = 800  # a test's message in the reports: at most this long (and channel.MESSAGE_LINES lines)
 DETAIL_CHARS = 4000  # one string among a test's details (a trace line, a figure's label)
 DETAIL_ITEMS = 2000  # entries of one list or mapping among the details (the steps of a trace)
+# pytest's own plugins that act only when asked by an option the grader never gives (a
+# doctest run, a paste service, --stepwise, --setup-only/--setup-plan): not loading them
+# saves each test process their import and registration. Those a hidden test may lean on
+# stay: junitxml (it provides record_property, how a test records its note and figures),
+# unittest (TestCase classes), legacypath (the tmpdir fixture), debugging.
+UNUSED_PLUGINS = ("-p", "no:doctest", "-p", "no:pastebin", "-p", "no:stepwise",
+                  "-p", "no:setuponly", "-p", "no:setupplan")
+# `python -m pytest`, with the grader's plugin imported first: imported by pytest's `-p`,
+# it would be parsed and rewritten for asserts (it has none) in every test process, rather
+# than loaded from its compiled bytecode (compile_grader). `-p grader.plugin` still
+# registers it, the very same module.
+CHILD_MAIN = "import runpy, grader.plugin; runpy.run_module('pytest', run_name='__main__', alter_sys=True)"
 PYTEST_INI = "[pytest]\n# The staged copy is the rootdir: no configuration from elsewhere applies.\n"
 
 @dataclass(frozen=True)
@@ -437,8 +449,8 @@ class _Run:
         # -s: no user site; -P: the working folder (the staged copy) is not put first on
         # sys.path by Python itself. Not -I: it would drop PYTHONHASHSEED, which keeps the
         # schedules reproducible.
-        return [sys.executable, "-s", "-P", "-m", "pytest", "-p", "grader.plugin", "-p", "pytest_timeout",
-                "-p", "no:cacheprovider", "-q", "-s", "--tb=short", "-c", "pytest.ini", "--rootdir", ".",
+        return [sys.executable, "-s", "-P", "-c", CHILD_MAIN, "-p", "grader.plugin", "-p", "pytest_timeout",
+                "-p", "no:cacheprovider", *UNUSED_PLUGINS, "-q", "-s", "--tb=short", "-c", "pytest.ini", "--rootdir", ".",
                 f"--timeout={self.exercise.test_timeout:g}", "--timeout-method=signal",
                 # a controlled scheduler may install a trace function: that is not a debugger
                 "--timeout-disable-debugger-detection",

@@ -51,6 +51,7 @@ class RandomWalk:
 
     def __init__(self, rng: random.Random, p_step: float, p_sync: float) -> None:
         self.rng, self.p_step, self.p_sync = rng, p_step, p_sync
+        self._random = rng.random  # asked before every bytecode: looked up once
 
     def on_spawn(self, task: Task) -> None:
         pass
@@ -59,7 +60,7 @@ class RandomWalk:
         pass
 
     def switch_at_step(self, steps: int) -> bool:
-        return self.rng.random() < self.p_step
+        return self._random() < self.p_step
 
     def switch_at_sync(self, what: str) -> bool:
         return self.rng.random() < self.p_sync
