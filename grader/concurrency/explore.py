@@ -282,9 +282,9 @@ class Engine:
         files = student_files()
         start = time.perf_counter()
         wanted = len(self.seeds(runs))
-        # A run that judged nothing (UnsoundRun) is replaced by one more seed, at most
-        # as many times as there are runs.
-        for seed in self.seeds(2 * runs)[:2 * wanted]:
+        # A run that judged nothing (UnsoundRun) is replaced by the next seed of a list
+        # twice as long: at most as many replacements as there are runs.
+        for seed in self.seeds(2 * runs):
             if result.schedules == wanted:
                 break
             try:

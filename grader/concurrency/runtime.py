@@ -304,14 +304,16 @@ class Scheduler:
         try:
             if self.over:
                 return
-            tracing.install(self._global_tracer(task))
+            try:
+                tracing.install(self._global_tracer(task))
+            except tracing.TracerUnavailable as exc:
+                # Not the student's doing: this schedule cannot be controlled, so the test
+                # falls back to real threads, as for a primitive the engine cannot switch.
+                self.fail(ScheduleFailure("error", str(exc), {
+                    "uncontrolled": True, "stuck_at": f"the start of {task.name}",
+                    "fallback_reason": f"could not install its tracer in {task.name} ({exc})"}))
+                return
             task.fn()
-        except tracing.TracerUnavailable as exc:
-            # Not the student's doing: this schedule cannot be controlled, so the test
-            # falls back to real threads, as for a primitive the engine cannot switch.
-            self.fail(ScheduleFailure("error", str(exc), {
-                "uncontrolled": True, "stuck_at": f"the start of {task.name}",
-                "fallback_reason": f"could not install its tracer in {task.name} ({exc})"}))
         except Abort:
             pass
         except ScenarioFailed:
@@ -322,10 +324,7 @@ class Scheduler:
             if not self.over:
                 self.fail_with_exception(task, exc)
         finally:
-            try:
-                tracing.install(None)
-            except tracing.TracerUnavailable:
-                pass  # the thread ends just after, and its tracer with it
+            tracing.remove()
             RUNNING.pop(task.ident, None)
             self._finish(task)
 

@@ -105,10 +105,7 @@ class StressRun(ThreadHelpers):
                 name = threading.current_thread().name
                 self.failure = ScheduleFailure("error", f"{name} raised {type(exc).__name__}: {exc}")
         finally:
-            try:
-                tracing.install(None)
-            except tracing.TracerUnavailable:
-                pass  # the thread ends here, and its tracer with it
+            tracing.remove()
 
     def spawn(self, fn: Callable[..., Any], *args: Any, name: str | None = None) -> threading.Thread:
         self._names += 1

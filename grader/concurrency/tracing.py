@@ -59,3 +59,12 @@ def install(tracer: Callable[..., Any] | None) -> int:
                 f"attempts in {PATIENCE:g} s: {error}") from error
         time.sleep(pause)
         pause = min(pause * 2, 0.01)
+
+
+def remove() -> None:
+    """Take the calling thread's tracer off as it finishes; if even that cannot be done,
+    the tracer ends with the thread a moment later, so there is nothing to report."""
+    try:
+        install(None)
+    except TracerUnavailable:
+        pass
