@@ -102,7 +102,7 @@ def run() -> None:
     print(f"{cores} usable cores, load average {load}, median of {repeats} runs")
 
     empty = _jobs(["race_counter", "transfer_deadlock", "parallel_histogram"], count // 18 + 1)[:count]
-    local_empty = lambda job: ExerciseResult(job.exercise.id, "", 1, 1, ())  # noqa: E731
+    local_empty = lambda job, gate: ExerciseResult(job.exercise.id, "", 1, 1, ())  # noqa: E731
     batch_s, startup_s, cluster_s = [], [], []
     for _ in range(repeats):
         batch_s.append(_batch(empty, local_empty, cores) / len(empty))
@@ -117,7 +117,7 @@ def run() -> None:
 
     from grader import runner
     real = _jobs(["race_counter"], 2)
-    grade = lambda job: runner.grade_submission(job.submission, [job.exercise]).exercises[0]  # noqa: E731
+    grade = lambda job, gate: runner.grade_submission(job.submission, [job.exercise], gate=gate).exercises[0]  # noqa: E731
     batch_real, cluster_real = [], []
     for _ in range(repeats):
         batch_real.append(_batch(real, grade, cores) / len(real))

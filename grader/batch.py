@@ -1,16 +1,20 @@
 """Grading a class: the jobs (submission x exercise), what the gradebook already knows,
 and running the rest in parallel without ever skewing a time measurement.
 
-Discipline (the course's readers-writer lesson): correctness jobs are readers, they share
-the machine with one another; a job of an exercise with `timing: true` is a writer, it
-runs alone, with no other grading running, because its speedup and concurrency figures
-measure the cores. `TimingGate` implements that with one Condition, writers preferred so
-a stream of readers cannot starve a timing job.
+Discipline (the course's readers-writer lesson): test processes that judge correctness
+are readers, they share the machine with one another; a test process that measures time
+(an exercise with `timing: true`: its tests marked `measured`, or all of them) is a
+writer, it runs alone, with no other grading running, because its speedup and
+concurrency figures measure the cores. `TimingGate` implements that with one Condition,
+writers preferred so a stream of readers cannot starve a timing job. Each job gets the
+gate and its test processes enter it one by one (grader/sandbox.py: `shares`): a timing
+exercise's other tests run as readers, in a process of their own, and only its measured
+tests wait for the machine to be free.
 
 The gate alone would be correct but slow: a timing job queued among correctness jobs
 drains the pool each time. So `plan` also orders the work: every correctness job first,
-then the timing jobs. The gate is what makes it safe (the first timing job still waits for
-the last correctness jobs to finish); the order is what keeps the cores busy.
+then the timing jobs. The gate is what makes it safe (the first measured tests still wait
+for the last correctness jobs to finish); the order is what keeps the cores busy.
 """
 from __future__ import annotations
 
@@ -198,11 +202,13 @@ def crashed(student: str, exercises: Sequence[Exercise], exc: BaseException) -> 
         for ex in exercises))
 
 
-def run(todo: Sequence[Job], grade: Callable[[Job], ExerciseResult], *, jobs: int,
+def run(todo: Sequence[Job], grade: Callable[[Job, TimingGate], ExerciseResult], *, jobs: int,
         on_done: Callable[[Done], None], gate: TimingGate | None = None,
         stop: Callable[[], None] | None = None) -> None:
     """Grade TODO with JOBS threads (each job starts its own child process), calling
-    ON_DONE in this thread as each job finishes, so the caller stores it at once.
+    ON_DONE in this thread as each job finishes, so the caller stores it at once. GRADE
+    gets the job and the gate, which each of its test processes enters (grader/sandbox.py:
+    a timing exercise's measured tests alone, everything else shared).
 
     On Ctrl-C (or any exception from ON_DONE): no new job starts, STOP is called to end
     the running ones early (the CLI passes isolation.cancel_all, which kills their test
@@ -212,8 +218,7 @@ def run(todo: Sequence[Job], grade: Callable[[Job], ExerciseResult], *, jobs: in
     gate = gate or TimingGate()
 
     def one(job: Job) -> ExerciseResult:
-        with gate.entered(job.exercise.timing):
-            return grade(job)
+        return grade(job, gate)
 
     pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="grade")
     futures: dict[Future[ExerciseResult], Job] = {pool.submit(one, job): job for job in todo}

@@ -46,7 +46,9 @@ FIELDS = (
     Field("given", "list of strings", (), "helpers students import but do not edit"),
     Field("instrumented", "mapping", {}, "given file -> file under grader/kernels/ staged instead"),
     Field("mode", "string", "threads", "threads (the controlled scheduler) or processes"),
-    Field("tests", "mapping", REQUIRED, "hidden test name -> {points, title}"),
+    Field("tests", "mapping", REQUIRED, "hidden test name -> {points, title, measured}"),
+    Field("tests.*.measured", "true or false", False,
+          "a timing exercise's test that measures time: only these run alone"),
     Field("limits.test", "seconds", 30.0, "per hidden test"),
     Field("limits.run", "seconds", 300.0, "for all the hidden tests of the exercise"),
     Field("limits.memory_mb", "megabytes", 2048, "address space of a test process"),
@@ -89,6 +91,14 @@ class Exercise:
     @property
     def max_points(self) -> float:
         return sum(t.points for t in self.tests)
+
+    @property
+    def measured_apart(self) -> bool:
+        """Whether the measured tests run in a test process of their own, alone on the
+        machine, and the others beside other grading: a timing exercise that marks some of
+        its tests `measured`, not all (one that marks none has every test measured)."""
+        marked = [t.measured for t in self.tests]
+        return self.timing and any(marked) and not all(marked)
 
     @property
     def hidden_dir(self) -> Path:
@@ -223,8 +233,19 @@ def load_exercise(folder: Path, solutions_root: Path | None = None) -> Exercise:
         if not isinstance(spec, dict):
             raise f.fail(f"tests.{name}", f"expected a mapping with points and title, got {spec!r}")
         tf = _Fields(source, spec, f"tests.{name}.")
-        tests.append(TestSpec(name, float(tf.positive("points")), tf.get("title", str)))
+        extra = sorted(set(spec) - _TEST_FIELDS, key=str)
+        if extra:
+            # `{points: 1, title: adds, in order}`: YAML reads "in order" as a field of its own
+            hint = "; a comma in an unquoted title starts a new field: quote the title" \
+                if spec[extra[0]] is None else ""
+            raise tf.fail(str(extra[0]), f"unknown field (known: {', '.join(sorted(_TEST_FIELDS))}){hint}")
+        tests.append(TestSpec(name, float(tf.positive("points")), tf.get("title", str),
+                              bool(tf.get("measured", bool, DEFAULT["tests.*.measured"]))))
 
+    timing = bool(f.get("timing", bool, DEFAULT["timing"]))
+    measured = [t.name for t in tests if t.measured]
+    if measured and not timing:
+        raise f.fail(f"tests.{measured[0]}.measured", "only a timing exercise (timing: true) has measured tests")
     limits = _Fields(source, f.get("limits", dict, {}), "limits.")
     budget = _Fields(source, f.get("schedules", dict, {}), "schedules.")
     solutions_root = solutions_root or folder.parent.parent / "solutions"
@@ -243,7 +264,7 @@ def load_exercise(folder: Path, solutions_root: Path | None = None) -> Exercise:
         test_timeout=float(limits.positive("test", DEFAULT["limits.test"])),
         run_timeout=float(limits.positive("run", DEFAULT["limits.run"])),
         memory_mb=int(limits.positive("memory_mb", DEFAULT["limits.memory_mb"])),
-        timing=bool(f.get("timing", bool, DEFAULT["timing"])),
+        timing=timing,
         schedules=int(budget.positive("count", DEFAULT["schedules.count"])),
         schedule_seconds=float(budget.positive("seconds", DEFAULT["schedules.seconds"])),
         params=f.get("params", dict, dict(DEFAULT["params"])),
@@ -257,6 +278,7 @@ def load_exercise(folder: Path, solutions_root: Path | None = None) -> Exercise:
 
 
 _KNOWN_FIELDS = {f.key.partition(".")[0] for f in FIELDS}
+_TEST_FIELDS = {"points", "title", "measured"}
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,9 @@ grader's `GRADER_*` settings reaches the child):
     GRADER_CHANNEL      "<results fd>:<key fd>": inherited descriptors, never a path
     GRADER_RUN_TOKEN    a random token every process the child starts inherits: how the
                         parent finds daemons that escaped its session (grader/isolation.py)
+    GRADER_TESTS        only for a timing exercise graded in two processes: "measured" or
+                        "unmeasured", the share of the tests this process runs (the
+                        plugin deselects the rest; grader/sandbox.py: Share)
     GRADER_REPLAY_SEED  only when replaying: the one recorded schedule to run again (read
                         by grader/concurrency/explore.py)
     GRADER_CORES        only when the instructor set it: the cap on usable cores
@@ -57,6 +60,8 @@ STAGED = "GRADER_STAGED_DIR"
 CHANNEL = "GRADER_CHANNEL"
 RUN_TOKEN = "GRADER_RUN_TOKEN"
 REPLAY_SEED = "GRADER_REPLAY_SEED"
+TESTS = "GRADER_TESTS"
+MEASURED, UNMEASURED = "measured", "unmeasured"  # the values of TESTS
 # GRADER_CORES is the instructor's setting and is named where it is read: grader.cores.CORES_ENV.
 
 KEY_BYTES = 32

@@ -65,6 +65,10 @@ class TestSpec:
     name: str
     points: float
     title: str
+    # A timing exercise's test whose verdict rests on measured time: graded in a test
+    # process of its own, alone on the machine; the exercise's other tests run beside
+    # other grading (grader/batch.py, grader/sandbox.py).
+    measured: bool = False
 
 
 @dataclass(frozen=True)

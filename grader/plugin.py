@@ -311,6 +311,24 @@ def pytest_collectreport(report: pytest.CollectReport) -> None:
         _channel.send("collect_error", where=report.nodeid, message=message)
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Only this process's share of the tests, when the grader asks for one: a timing
+    exercise's measured tests run in a process of their own, alone on the machine, its
+    other tests (any test exercise.yaml does not mark, unknown ones too) in another."""
+    share = os.environ.get(channel.TESTS)
+    if not share:
+        return
+    if share not in (channel.MEASURED, channel.UNMEASURED):
+        raise pytest.UsageError(f"grader.plugin: {channel.TESTS}={share!r} is neither "
+                                f"{channel.MEASURED!r} nor {channel.UNMEASURED!r}")
+    measured = {t.name for t in _current_exercise().tests if t.measured}
+    wanted = share == channel.MEASURED
+    keep = [item for item in items if (_names(item)["function"] in measured) == wanted]
+    if len(keep) < len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in keep])
+        items[:] = keep
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     if _channel is not None:
         _take_snapshot()  # the hidden tests are imported; the student's code is not, yet

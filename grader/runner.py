@@ -18,15 +18,16 @@ from typing import Any, Iterable
 from grader.catalog import Exercise
 from grader.isolation import sandbox_mode
 from grader.model import REPLAY, SEED, ExerciseResult, SubmissionResult, TestOutcome, TestSpec
-from grader.sandbox import Cancelled, SandboxRun, TestRecord, run_hidden_tests
+from grader.sandbox import Cancelled, Gate, SandboxRun, TestRecord, run_hidden_tests
 from grader.submissions import Submission, unpacked
 
 log = logging.getLogger(__name__)
 
 
 def grade_exercise(submission: Submission, exercise: Exercise, *,
-                   replay_seed: int | None = None) -> ExerciseResult:
-    """Run EXERCISE's hidden tests against SUBMISSION's file(s) and score them."""
+                   replay_seed: int | None = None, gate: Gate | None = None) -> ExerciseResult:
+    """Run EXERCISE's hidden tests against SUBMISSION's file(s) and score them, each test
+    process inside GATE when other grading runs meanwhile (grader/batch.py)."""
     files = {name: submission.files[name] for name in exercise.files if name in submission.files}
     refusal = None if files else submission.refusal(exercise.files)
     if refusal:  # a link out of the student's folder, a broken zip, a duplicate name
@@ -40,14 +41,15 @@ def grade_exercise(submission: Submission, exercise: Exercise, *,
     started = time.monotonic()
     try:
         file_hash = hash_files(files)
-        run = run_hidden_tests(exercise, files, replay_seed=replay_seed)
+        run = run_hidden_tests(exercise, files, replay_seed=replay_seed, gate=gate)
         tests, warnings = score(exercise, run, folder=replay_location(submission))
         message = "; ".join([*run.notes, *warnings])
-        if run.processes > 1:
+        if run.restarts:
             message = "; ".join(filter(None, [message, f"the tests ran in {run.processes} processes "
                                                        "after a crash or hang"]))
+        # Waiting for the gate is the other jobs' time, not this one's.
         return _result(exercise, tests, message=message, file_hash=file_hash,
-                       duration=time.monotonic() - started, sandbox=run.mode)
+                       duration=time.monotonic() - started - run.waited, sandbox=run.mode)
     except Cancelled:
         raise  # the grader is stopping: no result at all beats a made-up one
     except Exception as exc:  # a bug of the grader's, not the student's: keep the class run going
@@ -94,8 +96,8 @@ def replay_location(submission: Submission) -> str:
 
 
 def grade_submission(submission: Submission, exercises: Iterable[Exercise], *,
-                     replay_seed: int | None = None) -> SubmissionResult:
-    results = tuple(grade_exercise(submission, e, replay_seed=replay_seed) for e in exercises)
+                     replay_seed: int | None = None, gate: Gate | None = None) -> SubmissionResult:
+    results = tuple(grade_exercise(submission, e, replay_seed=replay_seed, gate=gate) for e in exercises)
     return SubmissionResult(submission.student, results)
 
 

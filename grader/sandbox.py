@@ -34,9 +34,10 @@ import tempfile
 import threading
 import time
 import uuid
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Protocol
 
 from grader import channel, isolation
 from grader.catalog import Exercise, exercise_to_json
@@ -92,10 +93,42 @@ class SandboxRun:
     records: tuple[TestRecord, ...]
     output: str  # the child's stdout and stderr, capped; a log for people, never parsed for grades
     duration: float
-    processes: int  # test processes started: 1 + restarts
+    processes: int  # test processes started: one per share, plus restarts
     notes: tuple[str, ...] = ()  # run-level problems worth telling (collection errors, restarts)
     tampered: tuple[str, ...] = ()  # hidden files that changed during the run
     mode: str = "plain"  # the isolation it ran under: "bwrap", "user" or "plain" (grader/isolation.py)
+    shares: int = 1  # the test processes the run was planned in (Share): the others were restarts
+    waited: float = 0.0  # seconds spent waiting for the gate, not grading (not in `duration`)
+
+    @property
+    def restarts(self) -> int:
+        """Fresh processes started after a crash or a hang."""
+        return self.processes - self.shares
+
+
+class Gate(Protocol):
+    """Who may run beside whom (grader/batch.py: TimingGate): a process measuring time runs
+    alone (TIMING true), the others share the machine."""
+
+    def entered(self, timing: bool) -> AbstractContextManager[None]: ...
+
+
+@dataclass(frozen=True)
+class Share:
+    """The tests one planned test process runs, and whether it must run alone."""
+
+    tests: str  # "" (all of them), channel.MEASURED or channel.UNMEASURED
+    timing: bool
+
+
+def shares(exercise: Exercise, gated: bool) -> tuple[Share, ...]:
+    """How a run is planned. Under a gate, a timing exercise that marks some tests
+    `measured` gets two processes: the others beside other grading, then the measured ones
+    alone (a fresh process: nothing the other tests left running skews the figures).
+    Otherwise one process runs everything, alone if the exercise measures time."""
+    if gated and exercise.measured_apart:
+        return Share(channel.UNMEASURED, False), Share(channel.MEASURED, True)
+    return (Share("", exercise.timing),)
 
 
 _compiled = threading.Lock()
@@ -124,8 +157,9 @@ def compile_grader() -> None:
 
 
 def run_hidden_tests(exercise: Exercise, files: Mapping[str, Path], *,
-                     replay_seed: int | None = None) -> SandboxRun:
-    """Run EXERCISE's hidden tests against FILES (student file name -> path) in isolation."""
+                     replay_seed: int | None = None, gate: Gate | None = None) -> SandboxRun:
+    """Run EXERCISE's hidden tests against FILES (student file name -> path) in isolation,
+    each planned test process inside GATE (none: nothing else is graded meanwhile)."""
     become_subreaper()
     compile_grader()
     mode = sandbox_mode()
@@ -135,8 +169,16 @@ def run_hidden_tests(exercise: Exercise, files: Mapping[str, Path], *,
         before = _hidden_hashes(exercise)
         run = _Run(exercise, staged, run_dir, replay_seed, mode, list(files.values()))
         run.restage = lambda: _restage(exercise, files, staged)
+        planned = shares(exercise, gate is not None)
+        waited = 0.0
         try:
-            run.execute()
+            for share in planned:
+                asked = time.monotonic()
+                with gate.entered(share.timing) if gate is not None else nullcontext():
+                    waited += time.monotonic() - asked
+                    run.execute(share)
+                if run.collected is None:  # nothing could be collected: no share can do better
+                    break
             output = run.output.text()
         finally:
             run.output.close()
@@ -146,8 +188,9 @@ def run_hidden_tests(exercise: Exercise, files: Mapping[str, Path], *,
             run.notes.insert(0, f"{run.forged} line{'s' if run.forged != 1 else ''} written into the results "
                              f"channel by something other than the grader (forged records?) "
                              f"{'were' if run.forged != 1 else 'was'} ignored")
-        return SandboxRun(tuple(run.records.values()), output, time.monotonic() - run.started,
-                          run.processes, tuple(run.notes), tampered, mode)
+        notes = tuple(dict.fromkeys(run.notes))  # a share that failed as the one before says nothing new
+        return SandboxRun(tuple(run.records.values()), output, time.monotonic() - run.started - waited,
+                          run.processes, notes, tampered, mode, len(planned), round(waited, 3))
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)
 
@@ -257,6 +300,9 @@ class _Run:
         self.forged = 0  # lines in the results channel that were not the plugin's
         self.started = time.monotonic()
         self.deadline = self.started + exercise.run_timeout
+        self.spent = 0.0  # seconds the shares run so far took: the run's limit is for all of them
+        self.share = Share("", exercise.timing)
+        self.share_processes = 0  # processes of the current share: 1 + restarts
         self.output = _Output(run_dir / "output.log")
         self.records: dict[str, TestRecord] = {}  # by nodeid, in the order they finished
         self.collected: list[dict[str, str]] | None = None
@@ -266,7 +312,19 @@ class _Run:
         self.output_mark = 0  # where this process's output starts
         self.restage: Any = None  # makes the staged copy pristine again, before every process but the first
 
-    def execute(self) -> None:
+    def execute(self, share: Share | None = None) -> None:
+        """Test processes for SHARE (all the tests by default) until each of its collected
+        tests has an outcome, within what is left of the exercise's run limit."""
+        self.share = share or Share("", self.exercise.timing)
+        self.collected, self.share_processes = None, 0
+        began = time.monotonic()
+        self.deadline = began + self.exercise.run_timeout - self.spent
+        try:
+            self._execute()
+        finally:
+            self.spent += time.monotonic() - began
+
+    def _execute(self) -> None:
         while True:
             before = len(self.records)
             stop = self._attempt()
@@ -275,8 +333,8 @@ class _Run:
                 return
             if stop is None and len(self.records) == before:
                 stop = "the test process ended before running them"
-            if stop is None and self.processes > MAX_RESTARTS:
-                stop = f"the test process crashed or hung {self.processes} times"
+            if stop is None and self.share_processes > MAX_RESTARTS:
+                stop = f"the test process crashed or hung {self.share_processes} times"
             if stop is not None:
                 for t in left:
                     self.records[t["nodeid"]] = TestRecord(t["test"], t["function"], "not_judged",
@@ -297,6 +355,7 @@ class _Run:
 
     def _attempt_as(self, uid: int | None) -> str | None:
         self.processes += 1
+        self.share_processes += 1
         if self.processes > 1 and self.restage is not None:
             self.restage()
         hand_over(self.staged, self.run_dir, uid)
@@ -475,6 +534,8 @@ class _Run:
         })
         if self.replay_seed is not None:
             env[channel.REPLAY_SEED] = str(self.replay_seed)
+        if self.share.tests:
+            env[channel.TESTS] = self.share.tests
         # The instructor's cap on usable cores is for the timing tests, which run here.
         if os.environ.get(CORES_ENV, "").strip():
             env[CORES_ENV] = os.environ[CORES_ENV].strip()

@@ -78,10 +78,12 @@ def grade_class(submissions: Sequence["Submission"], people: dict[str, "Person"]
             if now != result:
                 book.store(now, job.key)
 
-        def grade(job: "Job") -> ExerciseResult:
+        def grade(job: "Job", gate: batch.TimingGate) -> ExerciseResult:
             # grade_submission of one exercise is grade_exercise, through the runner's
-            # per-submission entry point (the seam tests replace).
-            return adjusted(runner.grade_submission(job.submission, [job.exercise]).exercises[0], job)
+            # per-submission entry point (the seam tests replace); every test process it
+            # starts enters the gate (a timing exercise's measured tests run alone).
+            return adjusted(runner.grade_submission(job.submission, [job.exercise], gate=gate).exercises[0],
+                            job)
 
         weights = batch.expected_seconds(work.todo, book.durations(), jobs)
         fresh: list[ExerciseResult] = []  # graded in this run: what tells a broken setup

@@ -14,6 +14,7 @@ from grader.batch import Done, Job, TimingGate
 from grader.catalog import Catalog, Exercise
 from grader.gradebook import Gradebook
 from grader.model import ExerciseResult
+from grader.sandbox import shares
 from grader.submissions import Submission
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -38,26 +39,35 @@ def result_of(job: Job, status: str = "graded") -> ExerciseResult:
 
 
 class Recorder:
-    """A stand-in for grade_exercise that records when each job ran."""
+    """A stand-in for grade_exercise that enters the gate once per planned test process,
+    as the sandbox does (sandbox.shares), and records when each ran."""
 
     def __init__(self, seconds: float = 0.05) -> None:
         self.seconds = seconds
         self.lock = threading.Lock()
-        self.spans: list[tuple[float, float, bool]] = []  # start, end, timing
+        self.spans: list[tuple[float, float, bool]] = []  # start, end, timing (alone)
 
-    def __call__(self, job: Job) -> ExerciseResult:
-        start = time.monotonic()
-        time.sleep(self.seconds)
-        with self.lock:
-            self.spans.append((start, time.monotonic(), job.exercise.timing))
+    def __call__(self, job: Job, gate: TimingGate) -> ExerciseResult:
+        for share in shares(job.exercise, gated=True):
+            with gate.entered(share.timing):
+                start = time.monotonic()
+                time.sleep(self.seconds)
+                with self.lock:
+                    self.spans.append((start, time.monotonic(), share.timing))
         return result_of(job)
 
 
-def test_timing_jobs_never_run_beside_anything(exercises: list[Exercise]) -> None:
+@pytest.mark.parametrize("apart", [False, True], ids=["all measured", "measured apart"])
+def test_timing_jobs_never_run_beside_anything(exercises: list[Exercise], apart: bool) -> None:
+    if apart:  # the timing exercise's first test measured, the others run with the readers
+        speed = exercises[2]
+        exercises = [*exercises[:2], replace(speed, tests=tuple(
+            replace(t, measured=i == 0) for i, t in enumerate(speed.tests)))]
     work = batch.plan(students(6), exercises, None)
     grade, gate, done = Recorder(), TimingGate(), []
     batch.run(work.todo, grade, jobs=3, on_done=done.append, gate=gate)
     assert len(done) == 18 and all(d.error is None for d in done)
+    assert len(grade.spans) == (24 if apart else 18)
     for start, end, timing in grade.spans:
         if timing:
             company = [s for s in grade.spans if s[0] < end and start < s[1]]
@@ -136,7 +146,7 @@ def test_the_key_follows_the_file_and_the_exercise(tmp_path: Path,
 
 
 def test_a_failing_job_costs_only_itself(exercises: list[Exercise]) -> None:
-    def grade(job: Job) -> ExerciseResult:
+    def grade(job: Job, gate: TimingGate) -> ExerciseResult:
         if job.submission.student == "s1" and job.exercise.id == "omega":
             raise RuntimeError("the sandbox fell over")
         return result_of(job)

@@ -57,6 +57,13 @@ def rewrite(folder: Path, **changes: object) -> Path:
     ({"tests": {"test_a": {"points": "many", "title": "x"}}}, "field 'tests.test_a.points': expected a number, got 'many'"),
     ({"limits": {"test": True}}, "field 'limits.test': expected a number, got True"),
     ({"colour": "blue"}, "field 'colour': unknown field"),
+    ({"tests": {"test_a": {"points": 1, "title": "x", "weight": 2}}}, "field 'tests.test_a.weight': unknown field"),
+    ({"tests": {"test_a": {"points": 1, "title": "adds", "in order": None}}},
+     "field 'tests.test_a.in order': unknown field (known: measured, points, title); a comma in an unquoted title"),
+    ({"tests": {"test_a": {"points": 1, "title": "x", "measured": "yes"}}, "timing": True},
+     "field 'tests.test_a.measured': expected true or false, got 'yes'"),
+    ({"tests": {"test_a": {"points": 1, "title": "x", "measured": True}}},
+     "field 'tests.test_a.measured': only a timing exercise (timing: true) has measured tests"),
 ])
 def test_a_malformed_field_is_named_in_one_line(exercise_dir: Path, changes: dict, expected: str):
     path = rewrite(exercise_dir, **changes)
@@ -103,12 +110,16 @@ def test_the_readme_lists_every_exercise_yaml_field_with_its_default() -> None:
         top, _, sub = field.key.partition(".")
         assert top in rows, f"README.md's exercise.yaml table has no row for {top}"
         if sub:
-            assert re.search(rf"`{sub}` \([^)]*\b{field.default:g}\)", rows[top]), \
-                f"README.md does not give {field.key}'s default, {field.default:g}"
+            # "tests.*.measured": a field of each entry, named by its last part
+            name = sub.rpartition(".")[2]
+            default = str(field.default).lower() if isinstance(field.default, bool) else f"{field.default:g}"
+            assert re.search(rf"`{re.escape(name)}` \([^)]*\b{default}\)", rows[top]), \
+                f"README.md does not give {field.key}'s default, {default}"
 
 
 def test_an_exercise_yaml_with_only_the_required_fields_gets_the_declared_defaults(exercise_dir: Path) -> None:
-    optional = {f.key.partition(".")[0] for f in FIELDS if f.default is not REQUIRED}
+    required = {f.key for f in FIELDS if f.default is REQUIRED}
+    optional = {f.key.partition(".")[0] for f in FIELDS if f.default is not REQUIRED} - required
     rewrite(exercise_dir, **{key: None for key in optional})
     exercise = load_exercise(exercise_dir)
     assert (exercise.test_timeout, exercise.run_timeout, exercise.memory_mb, exercise.mode,
@@ -117,3 +128,26 @@ def test_an_exercise_yaml_with_only_the_required_fields_gets_the_declared_defaul
         30.0, 300.0, 2048, "threads", 200, 1.5, False, (), {})
     assert exercise.test_timeout == DEFAULT["limits.test"] and exercise.schedule_seconds == DEFAULT["schedules.seconds"]
     assert {f.key for f in FIELDS if f.default is REQUIRED} == {"id", "title", "topics", "files", "tests"}
+
+
+def test_a_timing_exercise_runs_apart_only_the_tests_it_marks_measured(exercise_dir: Path) -> None:
+    from grader.catalog import exercise_from_json, exercise_to_json
+    tests = {"test_a": {"points": 1, "title": "a"}, "test_b": {"points": 2, "title": "b", "measured": True}}
+    rewrite(exercise_dir, timing=True, tests=tests)
+    exercise = load_exercise(exercise_dir)
+    assert [(t.name, t.measured) for t in exercise.tests] == [("test_a", False), ("test_b", True)]
+    assert exercise.measured_apart
+    # How the test process learns which tests are measured: the exercise as JSON.
+    assert exercise_from_json(exercise_to_json(exercise)).tests == exercise.tests
+    # None marked, or all of them: every test is measured, in one process, alone.
+    for marks in ((False, False), (True, True)):
+        for spec, mark in zip(tests.values(), marks):
+            spec["measured"] = mark
+        rewrite(exercise_dir, timing=True, tests=tests)
+        assert not load_exercise(exercise_dir).measured_apart
+
+
+def test_every_timing_exercise_of_the_catalogue_marks_its_measured_tests() -> None:
+    """Otherwise its correctness tests would wait for the machine to be free."""
+    timing = [e for e in load_catalog(ROOT / "exercises").exercises if e.timing]
+    assert timing and all(e.measured_apart for e in timing), [e.id for e in timing if not e.measured_apart]

@@ -144,7 +144,7 @@ def stand_in(monkeypatch: pytest.MonkeyPatch) -> types.SimpleNamespace:
         FakeSubmission(s) for s in students if path.name in ("class", s)]
     runner = types.ModuleType("grader.runner")
 
-    def grade_submission(sub: FakeSubmission, exercises: list) -> SubmissionResult:
+    def grade_submission(sub: FakeSubmission, exercises: list, *, gate: object = None) -> SubmissionResult:
         if sub.student == "bea":
             raise RuntimeError("the sandbox fell over")
         return SubmissionResult(sub.student, (fake_result(sub.student, sub.student != "bob"),))
