@@ -94,8 +94,8 @@ def run() -> None:
         print("skipped: Dask distributed is not installed (pip install '.[cluster]')")
         return
     # _empty_job is pickled by reference: the local cluster's workers inherit sys.path.
-    from grader.batch import default_jobs
-    cores = default_jobs()
+    from grader.cores import usable_cores
+    cores = usable_cores().usable
     repeats = int(os.environ.get("BENCH_REPEATS", "3"))
     count = int(os.environ.get("BENCH_CLUSTER_JOBS", "200"))
     load = " / ".join(f"{v:.2f}" for v in os.getloadavg())

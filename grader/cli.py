@@ -481,8 +481,8 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--exercise", metavar="ID", action="append",
                        help="grade only this exercise (repeat for several)")
     grade.add_argument("--jobs", "-j", metavar="N", type=int, default=None,
-                       help="correctness jobs at once (default: the usable cores); exercises "
-                            "with timing tests always run alone")
+                       help="jobs at once (default: one more than the usable cores); the "
+                            "tests that measure time always run alone")
     grade.add_argument("--force", action="store_true",
                        help="regrade everything, even results the gradebook has for "
                             "unchanged files, exercises and grader")

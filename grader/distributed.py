@@ -125,8 +125,8 @@ def spec_from_args(args: Any) -> ClusterSpec | None:
         if kind != "local" or (count and not count.isdigit()) or count == "0":
             raise ClusterError(f"--cluster {args.cluster}: expected local or local:N "
                                f"(N cores of this machine)")
-        from grader.batch import default_jobs
-        return ClusterSpec("local", cores=int(count) if count else cores or default_jobs())
+        from grader.cores import usable_cores
+        return ClusterSpec("local", cores=int(count) if count else cores or usable_cores().usable)
     if args.scheduler_file:
         if not Path(args.scheduler_file).is_file():
             raise ClusterError(f"--scheduler-file {args.scheduler_file}: no such file "
