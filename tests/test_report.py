@@ -83,6 +83,24 @@ def test_one_measurement_judged_by_several_tests_is_shown_once() -> None:
     assert html.count("the same measurement as") == len(shared) - 1 and "note 1" in html
 
 
+def test_one_measurement_failed_by_several_tests_is_shown_once_under_the_first_failure() -> None:
+    """dana's report showed the same speedup block under each failing test of one measurement."""
+    from dataclasses import replace
+
+    from report_samples import PARALLEL
+    histogram = by_name("ada").exercises[2]
+    first, *rest = histogram.tests
+    tests = (replace(first, message="note 0", details=PARALLEL),  # passed, shown folded before
+             *(replace(t, verdict="serial", points=0.0, message=f"failed {i}", details=PARALLEL)
+               for i, t in enumerate(rest)))
+    html = render_student(SubmissionResult("ada", (replace(histogram, tests=tests),)))
+    assert html.count("<svg class=\"chart\"") == 1, "one measurement, one chart"
+    assert html.count("the same measurement as") == len(tests) - 1
+    # The figures sit under the first failure, where the student looks for why.
+    assert html.count(f"the same measurement as &ldquo;{rest[0].title}&rdquo;") == len(tests) - 1
+    assert '<details class="measured">' not in html
+
+
 def test_deadlock_cycle_is_a_numbered_chain() -> None:
     html = render_student(by_name("chen"))
     assert re.search(r'<ol class="cycle">\s*<li>T1 holds account 1&#39;s lock', html)

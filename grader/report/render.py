@@ -157,19 +157,24 @@ def _step(step: dict[str, Any]) -> dict[str, str]:
 def _test_views(tests: Sequence[TestOutcome]) -> list[dict[str, Any]]:
     """A passing test's details are what it measured (figures, a speedup chart): shown
     folded under the pass, so a student sees the figures that earned the points. Tests
-    that judged one shared measurement show it once, under the first of them."""
-    views: list[dict[str, Any]] = []
-    shown: dict[str, Any] = {}
-    for t in tests:
+    that judged one shared measurement show it once: under the first of them that failed
+    (where the student looks for why), else under the first; the others point to it."""
+    def key(t: TestOutcome) -> str | None:
         # The measurement itself, without what one test concluded from it.
         measured = {k: v for k, v in t.details.items() if k != SPEEDUP_VERDICT}
-        key = json.dumps(measured, sort_keys=True, default=str) if t.passed and measured else None
-        if key is not None and key in shown:
-            views.append({"t": t, "blocks": [], "same_as": shown[key]})
-            continue
-        if key is not None:
-            shown[key] = t.title
-        views.append({"t": t, "blocks": detail_blocks(t.details), "same_as": None})
+        return json.dumps(measured, sort_keys=True, default=str) if measured else None
+
+    keys = [key(t) for t in tests]
+    home: dict[str, int] = {}
+    for i, (t, k) in enumerate(zip(tests, keys)):
+        if k is not None and (k not in home or (not t.passed and tests[home[k]].passed)):
+            home[k] = i
+    views: list[dict[str, Any]] = []
+    for i, (t, k) in enumerate(zip(tests, keys)):
+        if k is not None and home[k] != i:
+            views.append({"t": t, "blocks": [], "same_as": tests[home[k]].title})
+        else:
+            views.append({"t": t, "blocks": detail_blocks(t.details), "same_as": None})
     return views
 
 

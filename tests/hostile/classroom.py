@@ -27,6 +27,10 @@ CASES = Path(__file__).resolve().parent / "cases"
 MARKER = "hostile-leftover"  # in the command line of every process a case leaves behind
 WATCHED = ("exercises", "solutions", "grader")  # what no submission may change
 TEST_LIMIT, RUN_LIMIT = 3.0, 40.0
+# The correct (if loud or curious) cases: graded under the exercise's own limits, since the
+# tight limit is only there to make a hang cheap, and on a loaded machine it timed out a
+# correct counter (honest_introspection ran 2.998 s of a 3 s limit at load 6).
+HONEST = ("floods_stdout", "honest_introspection")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,13 +74,15 @@ def leftovers() -> list[str]:
 
 def grade_class(jobs: int = 4, names: list[str] | None = None) -> ClassRun:
     counter = catalog_exercise("race_counter", test_timeout=TEST_LIMIT, run_timeout=RUN_LIMIT)
+    honest = catalog_exercise("race_counter")
     transfer = catalog_exercise("transfer_deadlock")
     before = repository_hashes()
     started = time.monotonic()
 
     def one(case: str) -> ExerciseResult:
         path = CASES / case / "counter.py"
-        return grade_exercise(Submission(case, {"counter.py": path}, path.parent), counter)
+        return grade_exercise(Submission(case, {"counter.py": path}, path.parent),
+                              honest if case in HONEST else counter)
 
     names = names or cases()
     with ThreadPoolExecutor(max_workers=jobs) as pool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.hostile.classroom import RUN_LIMIT, ClassRun, cases
+from tests.hostile.classroom import HONEST, RUN_LIMIT, ClassRun, cases
 
 THREADED = ("test_two_threads_lose_no_increment", "test_many_threads_lose_no_count")
 STUB_POINTS = 2.0  # the racy stub's own score: one thread counts right, earned by anyone
@@ -57,6 +57,8 @@ THREATS: dict[str, tuple[set[str], str]] = {
 
 def test_every_case_is_on_the_threat_list() -> None:
     assert sorted(THREATS) == cases()
+    # Only the cases that must pass get the exercise's normal limits.
+    assert sorted(HONEST) == sorted(case for case, (verdicts, _) in THREATS.items() if verdicts == {"passed"})
 
 
 @pytest.mark.parametrize("case", sorted(THREATS))
