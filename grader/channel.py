@@ -14,6 +14,9 @@ grader's `GRADER_*` settings reaches the child):
     GRADER_TESTS        only for a timing exercise graded in two processes: "measured" or
                         "unmeasured", the share of the tests this process runs (the
                         plugin deselects the rest; grader/sandbox.py: Share)
+    GRADER_HOLD         only for a process started ahead of its turn: the read end of a pipe;
+                        once the tests are collected, before any of them (and any student
+                        code) runs, the plugin waits for GO on it (`wait_for_go`)
     GRADER_REPLAY_SEED  only when replaying: the one recorded schedule to run again (read
                         by grader/concurrency/explore.py)
     GRADER_CORES        only when the instructor set it: the cap on usable cores
@@ -61,6 +64,8 @@ CHANNEL = "GRADER_CHANNEL"
 RUN_TOKEN = "GRADER_RUN_TOKEN"
 REPLAY_SEED = "GRADER_REPLAY_SEED"
 TESTS = "GRADER_TESTS"
+HOLD = "GRADER_HOLD"
+GO = b"g"  # what a held process waits for; end of file instead: the grader gave up on it
 MEASURED, UNMEASURED = "measured", "unmeasured"  # the values of TESTS
 # GRADER_CORES is the instructor's setting and is named where it is read: grader.cores.CORES_ENV.
 
@@ -181,6 +186,26 @@ def open_writer() -> Writer | None:
     if len(key) < 16:
         raise RuntimeError("grader.channel: the results channel's key did not arrive")
     return Writer(results_fd, key)
+
+
+def take_hold() -> int | None:
+    """The descriptor a held process waits on (GRADER_HOLD), taken out of the environment
+    and kept from anything the tests start; None when not held."""
+    value = os.environ.pop(HOLD, None)
+    if not value:
+        return None
+    fd = int(value)
+    os.set_inheritable(fd, False)
+    return fd
+
+
+def wait_for_go(fd: int) -> bool:
+    """Wait until the grader lets this process run its tests: True, or False if it gave
+    up on it (the pipe closed without GO; it is being stopped)."""
+    try:
+        return os.read(fd, 1) == GO
+    finally:
+        os.close(fd)
 
 
 def _jsonable(value: Any, depth: int = 0) -> Any:

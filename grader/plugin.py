@@ -283,9 +283,13 @@ def _changed_code() -> list[str]:
 _MISSING = object()
 
 
+_hold: int | None = None  # held: the pipe the grader's go comes through (channel.HOLD)
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    global _channel
+    global _channel, _hold
     _channel = channel.open_writer()
+    _hold = channel.take_hold()
     if _channel is not None:
         _install_guard(_channel)
         # Imported now, so that the snapshot holds it before any student code runs.
@@ -334,6 +338,12 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         _take_snapshot()  # the hidden tests are imported; the student's code is not, yet
         _hide_hidden_sources()
         _channel.send("collected", tests=[_names(item) for item in session.items])
+    global _hold
+    if _hold is not None:
+        # Started ahead of its turn: no test, no student code, until the grader says so.
+        fd, _hold = _hold, None
+        if not channel.wait_for_go(fd):
+            os._exit(0)  # the grader gave up on this process (and is stopping it)
 
 
 def _hide_hidden_sources() -> None:

@@ -29,6 +29,7 @@ import hashlib
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -51,6 +52,7 @@ from grader.isolation import Cancelled, cancel_all  # noqa: F401
 KERNELS = Path(__file__).parent / "kernels"  # instrumented replacements for given files
 OUTPUT_CAP = 1 << 20  # bytes of the child's output kept; the rest is read and dropped
 MAX_RESTARTS = 8  # fresh processes after a crash or hang, per run
+HOLD_WAIT = 30.0  # seconds a held test process may take to collect before the run goes on anyway
 POLL = 0.05  # seconds between looks at the results channel
 TREE_POLL = 0.5  # seconds between snapshots of the child's process tree
 OUTPUT_TAIL = 64 << 10  # bytes of the latest output kept in memory past the cap (crash dumps)
@@ -173,6 +175,13 @@ def run_hidden_tests(exercise: Exercise, files: Mapping[str, Path], *,
         waited = 0.0
         try:
             for share in planned:
+                if gate is not None and share.timing:
+                    # Its test process starts beside other grading and waits, collected, for
+                    # the machine: the start-up is not paid on the exclusive side.
+                    asked = time.monotonic()
+                    with gate.entered(False):
+                        waited += time.monotonic() - asked
+                        run.hold(share)
                 asked = time.monotonic()
                 with gate.entered(share.timing) if gate is not None else nullcontext():
                     waited += time.monotonic() - asked
@@ -181,6 +190,7 @@ def run_hidden_tests(exercise: Exercise, files: Mapping[str, Path], *,
                     break
             output = run.output.text()
         finally:
+            run.discard_held()
             run.output.close()
         after = _hidden_hashes(exercise)
         tampered = tuple(sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k)))
@@ -289,6 +299,23 @@ class _Output:
         self.file.close()
 
 
+@dataclass
+class _Child:
+    """One test process of a run, from its launch to its end."""
+
+    proc: "subprocess.Popen[bytes]"
+    uid: int | None
+    token: str  # in the environment of everything it starts
+    launched: float  # time.time() at launch
+    cgroup: Cgroup
+    reader: channel.Reader
+    pump: threading.Thread  # copies its output into the run's log
+    go: int | None = None  # held: the write end of the pipe its go comes through
+    current: dict[str, Any] | None = None  # the test running now (its "start" record)
+    started: float = 0.0  # when that test started (time.monotonic())
+    tracked: dict[int, float] = field(default_factory=dict)  # its process tree, as last seen
+
+
 class _Run:
     """All the test processes of one run, until every collected test has an outcome."""
 
@@ -306,17 +333,24 @@ class _Run:
         self.output = _Output(run_dir / "output.log")
         self.records: dict[str, TestRecord] = {}  # by nodeid, in the order they finished
         self.collected: list[dict[str, str]] | None = None
+        self.collect_failed = False  # a hidden test file of this share failed to import
+        self.held: _Child | None = None  # a process started ahead, waiting to be let go
         self.notes: list[str] = []
         self.processes = 0
         self.importing: str | None = None  # the student file being imported right now, if any
         self.output_mark = 0  # where this process's output starts
         self.restage: Any = None  # makes the staged copy pristine again, before every process but the first
 
+    def _begin(self, share: Share) -> None:
+        self.share = share
+        self.collected, self.share_processes, self.collect_failed = None, 0, False
+
     def execute(self, share: Share | None = None) -> None:
         """Test processes for SHARE (all the tests by default) until each of its collected
-        tests has an outcome, within what is left of the exercise's run limit."""
-        self.share = share or Share("", self.exercise.timing)
-        self.collected, self.share_processes = None, 0
+        tests has an outcome, within what is left of the exercise's run limit; the first
+        one is the held process, if `hold(SHARE)` started one."""
+        if self.held is None:
+            self._begin(share or Share("", self.exercise.timing))
         began = time.monotonic()
         self.deadline = began + self.exercise.run_timeout - self.spent
         try:
@@ -343,61 +377,115 @@ class _Run:
             self.output.write(f"\n===== grader: a fresh test process for the {len(left)} tests "
                               f"left =====\n".encode())
 
+    def hold(self, share: Share) -> None:
+        """Start SHARE's first test process now, beside other grading, and leave it waiting
+        once it has collected the tests, before any test and any of the student's code runs
+        (the plugin waits for a byte on a pipe, channel.HOLD): its start-up is then not paid
+        on the gate's exclusive side. `execute(SHARE)` lets it go."""
+        if isolation.cancelled.is_set():
+            raise Cancelled("grading was cancelled")
+        self._begin(share)
+        child = self.held = self._launch(hold=True)
+        limit = time.monotonic() + HOLD_WAIT
+        while self.collected is None and child.proc.poll() is None and time.monotonic() < limit:
+            self._read(child)
+            time.sleep(POLL)
+        self._read(child)
+
+    def discard_held(self) -> None:
+        """End a held test process that was never let go (the run stopped before)."""
+        child, self.held = self.held, None
+        if child is not None:
+            try:
+                self._end(child)
+            finally:
+                give_back_uid(child.uid)
+
     def _attempt(self) -> str | None:
         """One test process. Returns why the remaining tests cannot run, or None to go on."""
         if isolation.cancelled.is_set():
             raise Cancelled("grading was cancelled")
+        child, self.held = self.held, None
+        if child is None:
+            child = self._launch()
+        try:
+            if child.go is not None:  # a held process: its tests may run now
+                try:
+                    os.write(child.go, channel.GO)
+                except OSError:  # it ended meanwhile: _watch says how
+                    pass
+                os.close(child.go)
+                child.go = None
+            return self._watch(child)
+        finally:
+            give_back_uid(child.uid)
+
+    def _launch(self, hold: bool = False) -> "_Child":
+        """Start one test process (HOLD: told to wait after its collection)."""
         uid = take_uid(self.mode)  # a user of its own where the grader can switch users
         try:
-            return self._attempt_as(uid)
-        finally:
-            give_back_uid(uid)
-
-    def _attempt_as(self, uid: int | None) -> str | None:
-        self.processes += 1
-        self.share_processes += 1
-        if self.processes > 1 and self.restage is not None:
-            self.restage()
-        hand_over(self.staged, self.run_dir, uid)
-        results = self.run_dir / f"results-{self.processes}.jsonl"
-        token = uuid.uuid4().hex
-        # The child gets descriptors, not paths: the results file opened for appending and
-        # the read end of a pipe holding the key (the plugin reads it, then closes it).
-        key, results_fd, key_read = channel.hand_down(results)
-        command = self._command()
-        if self.mode == "bwrap":
-            command = bwrap_command(command, self.staged, uid)
-        launched = time.time()
-        cgroup = Cgroup()  # everything the test starts stays in it, killed at once at the end
-        try:
-            proc = launch(command, self.staged, self._env(channel.spec(results_fd, key_read), token),
-                          limits(self.exercise.run_timeout, self.exercise.memory_mb),
-                          pass_fds=(results_fd, key_read), user=uid if self.mode == "user" else None)
-            cgroup.add(proc.pid)  # before Python even starts: nothing of the student's ran yet
+            self.processes += 1
+            self.share_processes += 1
+            if self.processes > 1 and self.restage is not None:
+                self.restage()
+            hand_over(self.staged, self.run_dir, uid)
+            results = self.run_dir / f"results-{self.processes}.jsonl"
+            token = uuid.uuid4().hex
+            # The child gets descriptors, not paths: the results file opened for appending and
+            # the read end of a pipe holding the key (the plugin reads it, then closes it);
+            # a held one, the read end of the pipe its go will come through.
+            key, results_fd, key_read = channel.hand_down(results)
+            wait_read, go = os.pipe() if hold else (None, None)
+            fds = (results_fd, key_read) + ((wait_read,) if wait_read is not None else ())
+            env = self._env(channel.spec(results_fd, key_read), token)
+            if wait_read is not None:
+                env[channel.HOLD] = str(wait_read)
+            command = self._command()
+            if self.mode == "bwrap":
+                command = bwrap_command(command, self.staged, uid)
+            launched = time.time()
+            cgroup = Cgroup()  # everything the test starts stays in it, killed at once at the end
+            try:
+                proc = launch(command, self.staged, env, limits(self.exercise.run_timeout, self.exercise.memory_mb),
+                              pass_fds=fds, user=uid if self.mode == "user" else None)
+                cgroup.add(proc.pid)  # before Python even starts: nothing of the student's ran yet
+            except BaseException:
+                cgroup.remove()
+                if go is not None:
+                    os.close(go)
+                raise
+            finally:
+                for fd in fds:
+                    os.close(fd)
         except BaseException:
-            cgroup.remove()
+            give_back_uid(uid)
             raise
-        finally:
-            os.close(results_fd)
-            os.close(key_read)
         assert proc.stdout is not None  # launched with stdout=PIPE
         pump = threading.Thread(target=self.output.pump, args=(proc.stdout.fileno(),), daemon=True)
         pump.start()
-        # Under bwrap the test process has a pid of its own namespace: learnt from its first line.
-        reader = channel.Reader(results, key, proc.pid if self.mode != "bwrap" else None)
-        current: dict[str, Any] | None = None
         self.importing = None
         self.output_mark = self.output.total
-        started = finished_at = 0.0
-        tracked: dict[int, float] = {}
+        # Under bwrap the test process has a pid of its own namespace: learnt from its first line.
+        reader = channel.Reader(results, key, proc.pid if self.mode != "bwrap" else None)
+        return _Child(proc, uid, token, launched, cgroup, reader, pump, go)
+
+    def _read(self, child: "_Child") -> None:
+        for record in child.reader.read():
+            child.current = self._handle(record, child.current)
+            if record["event"] == "start":
+                child.started = time.monotonic()
+
+    def _watch(self, child: "_Child") -> str | None:
+        """Follow one running test process to its end; returns why the remaining tests
+        cannot run, or None to go on."""
+        proc, reader = child.proc, child.reader
+        finished_at = 0.0
         next_tree = 0.0
         killed: str | None = None
         try:
             while True:
-                for record in reader.read():
-                    current = self._handle(record, current)
-                    if record["event"] == "start":
-                        started = time.monotonic()
+                self._read(child)
+                current, started = child.current, child.started
                 now = time.monotonic()
                 if proc.poll() is not None:
                     break
@@ -415,25 +503,19 @@ class _Run:
                         killed = "lingering"  # a student's thread or child keeps it alive; outcomes are in
                         break
                 if now >= next_tree:
-                    track(proc.pid, tracked)
+                    track(proc.pid, child.tracked)
                     next_tree = now + TREE_POLL
                 time.sleep(POLL)
         finally:
-            returncode = exit_status(kill_everything(proc, token, tracked, launched, cgroup, uid), self.mode)
-            cgroup.remove()
-            if self.mode == "user":  # under bwrap /tmp and /dev/shm were the run's own
-                clean_shared_tmp(uid)
-            pump.join(timeout=2.0)
-            proc.stdout.close()
+            returncode = self._end(child)
         if isolation.cancelled.is_set():
             raise Cancelled("grading was cancelled")
-        for record in reader.read():  # what it wrote just before it ended
-            current = self._handle(record, current)
+        self._read(child)  # what it wrote just before it ended
         self.forged += reader.rejected
-        if current is not None:
-            self._unfinished(current, killed, returncode, time.monotonic() - started)
+        if child.current is not None:
+            self._unfinished(child.current, killed, returncode, time.monotonic() - child.started)
         if self.collected is None:
-            what = "the hidden tests could not be collected" if any("could not be collected" in n for n in self.notes) \
+            what = "the hidden tests could not be collected" if self.collect_failed \
                 else f"the test process {exit_description(returncode)} before any test started"
             if killed == "run_timeout":
                 what = f"the run's {self.exercise.run_timeout:g} s limit was reached before any test started"
@@ -443,11 +525,28 @@ class _Run:
             return f"the run's {self.exercise.run_timeout:g} s limit was reached"
         return None
 
+    def _end(self, child: "_Child") -> int:
+        """Kill whatever the test process left and take its exit status."""
+        if child.go is not None:
+            os.close(child.go)
+            child.go = None
+        try:
+            return exit_status(kill_everything(child.proc, child.token, child.tracked, child.launched,
+                                               child.cgroup, child.uid), self.mode)
+        finally:
+            child.cgroup.remove()
+            if self.mode == "user":  # under bwrap /tmp and /dev/shm were the run's own
+                clean_shared_tmp(child.uid)
+            child.pump.join(timeout=2.0)
+            assert child.proc.stdout is not None
+            child.proc.stdout.close()
+
     def _handle(self, record: dict[str, Any], current: dict[str, Any] | None) -> dict[str, Any] | None:
         event = record.get("event")
         if event == "collected" and self.collected is None:
             self.collected = [{k: str(t[k]) for k in ("nodeid", "test", "function")} for t in record["tests"]]
         elif event == "collect_error":
+            self.collect_failed = True
             self.notes.append(f"the hidden tests could not be collected: {capped(record.get('message', ''))}")
         elif event == "start":
             self.importing = None

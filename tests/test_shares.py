@@ -65,9 +65,20 @@ def test_measured_tests_run_alone_in_a_process_of_their_own(
             seen.append((self.share.tests, record["function"], gate.inside))
         return original(self, record, current)
 
+    launches: list[tuple[bool, bool | None]] = []  # (held, the gate entry it started in)
+    launch = sandbox._Run._launch
+
+    def launched(self: Any, hold: bool = False) -> Any:
+        launches.append((hold, gate.inside))
+        return launch(self, hold)
+
     monkeypatch.setattr(sandbox._Run, "_handle", handle)
+    monkeypatch.setattr(sandbox._Run, "_launch", launched)
     run = run_hidden_tests(timed, {"basic.py": GOOD / "basic.py"}, gate=gate)
-    assert gate.entries == [False, True]
+    # The other tests' process; the measured tests' process started beside other grading
+    # and held after its collection; then let go alone.
+    assert gate.entries == [False, False, True]
+    assert launches == [(False, False), (True, False)]
     assert (run.processes, run.shares, run.restarts) == (2, 2, 0)
     assert {f for share, f, _ in seen if share == channel.MEASURED} == {"test_add"}
     # Every test exercise.yaml does not mark goes with the others, unknown ones too.
@@ -152,3 +163,56 @@ def test_batch_hands_each_job_its_gate(fixture_catalog: Catalog) -> None:
     done: list[batch.Done] = []
     batch.run(todo, grade, jobs=2, on_done=done.append, gate=gate)
     assert given == [gate, gate] and all(d.error is None for d in done)
+
+
+def test_a_held_process_runs_no_student_code_before_its_turn(
+        timed: Exercise, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    marker = tmp_path / "imported"  # a line each time a test process imports the student's file
+    student = tmp_path / "basic.py"
+    student.write_text(f"open({str(marker)!r}, 'a').write('x\\n')\n" + (GOOD / "basic.py").read_text())
+
+    def imports() -> int:
+        return len(marker.read_text().splitlines()) if marker.exists() else 0
+
+    seen: list[tuple[bool, int]] = []  # (collected, imports so far): before, once held, a while later
+    hold = sandbox._Run.hold
+
+    def held(self: Any, share: Any) -> None:
+        seen.append((False, imports()))
+        hold(self, share)
+        seen.append((self.collected is not None, imports()))
+        time.sleep(0.5)
+        seen.append((self.collected is not None, imports()))
+
+    monkeypatch.setattr(sandbox._Run, "hold", held)
+    run = run_hidden_tests(timed, {"basic.py": student}, gate=Gate())
+    # The other share's process imported it once; the held one only once let go.
+    assert seen == [(False, 1), (True, 1), (True, 1)]
+    assert imports() == 2 and {r.function: r.verdict for r in run.records}["test_add"] == "passed"
+
+
+def test_a_held_process_the_run_never_lets_go_is_stopped(
+        timed: Exercise, monkeypatch: pytest.MonkeyPatch) -> None:
+    import psutil
+
+    class Refusing(Gate):
+        @contextmanager
+        def entered(self, timing: bool) -> Iterator[None]:
+            if timing:
+                raise sandbox.Cancelled("stopped while waiting for the machine")
+            with super().entered(timing):
+                yield
+
+    pids: list[int] = []
+    launch = sandbox._Run._launch
+
+    def launched(self: Any, hold: bool = False) -> Any:
+        child = launch(self, hold)
+        pids.append(child.proc.pid)
+        return child
+
+    monkeypatch.setattr(sandbox._Run, "_launch", launched)
+    with pytest.raises(sandbox.Cancelled):
+        run_hidden_tests(timed, {"basic.py": GOOD / "basic.py"}, gate=Refusing())
+    assert len(pids) == 2  # the other share's process, then the held one
+    assert not [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
