@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from grader.catalog import load_exercise  # noqa: E402
+from grader.batch import TimingGate  # noqa: E402
 from grader.runner import grade_exercise  # noqa: E402
 from grader.submissions import Submission  # noqa: E402
 from grader.timing import BENCH_LOG_ENV  # noqa: E402
@@ -78,7 +79,9 @@ def grade(v: Variant, exercise) -> dict:
     with tempfile.NamedTemporaryFile("r", suffix=".jsonl") as log:
         os.environ[BENCH_LOG_ENV] = log.name
         started = time.monotonic()
-        result = grade_exercise(Submission(v.name, {"choose.py": v.file}, v.file.parent), exercise)
+        # Under a gate, as `grader grade` grades (the measured tests in a process of their own).
+        result = grade_exercise(Submission(v.name, {"choose.py": v.file}, v.file.parent), exercise,
+                                gate=TimingGate())
         seconds = time.monotonic() - started
         lines = [json.loads(line) for line in log.read().splitlines() if line.strip()]
     return {"seconds": seconds, "failed": {t.name for t in result.tests if not t.passed},
