@@ -10,6 +10,11 @@ look, never a verdict.
 
 The report is kept as `similarity.json` in the reports folder, per exercise, and shown on
 the class page; a run on some exercises replaces theirs and keeps the others.
+
+copydetect hashes its k-grams with Python's `hash()`, which is salted per process: the
+same two files got other fingerprints, other fragments and other scores from one run to
+the next. Its k-grams are hashed here with a keyless BLAKE2b instead (`stable_kgram_hashes`,
+put in copydetect's place while comparing): the same files, the same report, always.
 """
 from __future__ import annotations
 
@@ -33,6 +38,7 @@ GUARANTEE_TOKENS = 24  # a match this long is always found (winnowing window = 5
 MAX_FRAGMENTS = 4  # shown per pair
 MAX_FRAGMENT_LINES = 15
 MAX_BYTES = 200_000  # a file bigger than this is not compared (not how students write)
+METHOD = "copydetect winnowing, k-grams hashed with blake2b-64"  # a report made otherwise is made again
 
 
 @dataclass(frozen=True)
@@ -64,11 +70,24 @@ def available() -> bool:
     return find_spec("copydetect") is not None
 
 
+def stable_kgram_hashes(string: str, k: int) -> Any:
+    """What copydetect.utils.hashed_kgrams computes (a hash of every K-gram of STRING, as a
+    numpy array), with a hash that is the same in every process."""
+    import numpy as np
+    from hashlib import blake2b
+    data = [string[i:i + k].encode("utf-8", "surrogatepass") for i in range(len(string) - k + 1)]
+    return np.array([int.from_bytes(blake2b(d, digest_size=8).digest(), "little", signed=True) for d in data],
+                    dtype=np.int64)
+
+
 def compare(submissions: Sequence[Any], exercise: Exercise,
             threshold: float = THRESHOLD) -> list[Pair]:
     """The pairs of SUBMISSIONS above THRESHOLD on EXERCISE's files, most similar first."""
+    import copydetect.utils
     import numpy as np
     from copydetect import CodeFingerprint
+    # Its fingerprints are made by this function, looked up in its module at each call.
+    copydetect.utils.hashed_kgrams = stable_kgram_hashes
     win = GUARANTEE_TOKENS - NOISE_TOKENS + 1
     pairs = []
     for name in exercise.files:

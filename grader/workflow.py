@@ -144,7 +144,7 @@ def _similarity(submissions: Sequence["Submission"], exercises: Sequence[Exercis
     keys = sorted((k.student, k.exercise, k.file_hash, k.exercise_hash)
                   for k in [job.key for job, _ in work.cached] + [job.key for job in work.todo])
     made_from = hashlib.sha256(json.dumps(
-        [similarity.THRESHOLD, similarity.NOISE_TOKENS, similarity.GUARANTEE_TOKENS, keys]
+        [similarity.THRESHOLD, similarity.NOISE_TOKENS, similarity.GUARANTEE_TOKENS, similarity.METHOD, keys]
     ).encode()).hexdigest()
     where = str(out.resolve())
     known = book.meta("similarity_made_from", {})

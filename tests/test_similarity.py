@@ -77,3 +77,35 @@ def test_a_renamed_copy_is_paired_and_shown(tmp_path: Path, capsys: pytest.Captu
     assert cli.main(["grade", str(klass), "--exercise", "race_counter", "--out", str(out)]) == 0
     pairs = {(p["a"], p["b"]) for p in json.loads((out / "similarity.json").read_text())["pairs"]}
     assert pairs == {("ann", "bob"), ("ann", "eve"), ("bob", "eve")}
+
+
+def test_the_same_files_give_the_same_report_in_every_process(tmp_path: Path) -> None:
+    """copydetect hashes with Python's salted hash(): the grader replaces it, so two runs
+    (two hash seeds) pair, score and quote the same."""
+    import subprocess
+    import sys
+    half = SOLUTION.split("    @property")[0] + OTHER.split("class Counter")[1].split("def increment")[1]
+    for student, text in (("ann", SOLUTION), ("bob", half), ("cy", OTHER), ("dan", SOLUTION.replace("_lock", "_l"))):
+        (tmp_path / student).mkdir()
+        (tmp_path / student / "counter.py").write_text(text)
+    script = (
+        "import json, sys\n"
+        "from pathlib import Path\n"
+        "from grader import similarity\n"
+        "from grader.catalog import load_catalog\n"
+        "from grader.submissions import Submission\n"
+        "root = Path(sys.argv[1])\n"
+        "subs = [Submission(p.name, {'counter.py': p / 'counter.py'}, p) for p in sorted(root.iterdir())]\n"
+        "exercise = load_catalog(Path(sys.argv[2])).get('race_counter')\n"
+        "pairs = similarity.compare(subs, exercise, threshold=0.0)\n"
+        "print(json.dumps([[p.a, p.b, p.a_shared, p.b_shared, [list(f.a_lines) for f in p.fragments]] for p in pairs]))\n")
+    import os
+    outputs = set()
+    for seed in ("1", "2", "3"):
+        done = subprocess.run([sys.executable, "-c", script, str(tmp_path), str(REPO / "exercises")],
+                              capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": seed},
+                              timeout=120)
+        assert done.returncode == 0, done.stderr[-2000:]
+        outputs.add(done.stdout)
+    assert len(outputs) == 1, outputs
+    assert json.loads(outputs.pop()), "some pair should share code"

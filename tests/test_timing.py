@@ -125,6 +125,27 @@ def test_the_instrumented_detector_computes_what_the_given_one_computes():
     assert [instrumented.reconstruct(e) for e in events] == [given.reconstruct(e) for e in events]
 
 
+def test_the_threads_counted_are_those_that_called_the_kernel(evidence_in):
+    """Two threads calling; the flush, from a third (the grader's, after the call), is not one."""
+    import threading
+    rec = evidence.Recorder("k")
+    start = time.perf_counter_ns()
+
+    def calls(offset: int) -> None:
+        for i in range(5):
+            t = start + offset + i * 300_000  # 0.3 ms apart (past SYNC_NS), 50 us between calls
+            rec.note(t, t + 250_000)
+
+    # One after the other, 50 us apart: one interval (GAP_NS) called by two threads.
+    threads = [threading.Thread(target=calls, args=(k * 1_500_000,)) for k in range(2)]
+    for t in threads:
+        t.start()
+        t.join()
+    rec.flush()
+    (trace,) = evidence.read_traces(evidence_in, "k")
+    assert [i.threads for i in trace.intervals] == [2]
+
+
 def test_run_figures_clip_the_evidence_to_the_call(evidence_in):
     rec = evidence.Recorder("k")
     for t in range(0, 100 * MS, 10_000):  # one interval, 0-100 ms

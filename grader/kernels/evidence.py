@@ -101,6 +101,7 @@ class Recorder:
         self.busy += t1 - t0
         self.calls += 1
         if t1 - self.synced > SYNC_NS:
+            self.threads.add(threading.get_ident())  # a thread that calls the kernel
             self._sync(t1)
 
     def _open(self, t0: int) -> None:
@@ -124,8 +125,9 @@ class Recorder:
         self.synced = 0  # write the new interval back after its first call
 
     def _sync(self, now: int) -> None:
+        # Not the thread that writes back: flush() runs in the grader's thread after the
+        # call, and counting it made two worker threads "your 3 threads".
         self.synced = now
-        self.threads.add(threading.get_ident())
         slots = self.slots
         if slots is None:
             return

@@ -317,7 +317,8 @@ def _check_parallel(run: Run | None, conc: float, duty: float, workers: int, cor
     elif churn:
         message = (f"the work was spread over {len(others)} short-lived worker processes, "
                    f"and starting them took much of the time {figure}: a new pool for every "
-                   f"batch? Start one pool and give it all the work")
+                   f"batch, or workers replaced after a few tasks (maxtasksperchild)? Start "
+                   f"one pool whose workers live for the whole run, and give it all the work")
     elif len(others) == 1 and (main is None or main.calls < 0.25 * run.calls):
         message = (f"a single worker process did all the work: the others had nothing to "
                    f"do {figure}")
@@ -381,8 +382,10 @@ def _check_one_pool(procs: float, most: int, workers: int, t: Thresholds,
                      f"{procs:g} worker processes for {workers} workers", procs, limit)
     return Check(ONE_POOL, False, "too_slow",
                  f"your {names.call} started {most} worker processes to run {workers} "
-                 f"workers: a new pool for every batch costs a process start each time. "
-                 f"Start one pool and give it all the work", procs, limit)
+                 f"workers: each new worker costs a process start. A new pool for every "
+                 f"batch, or workers replaced after a few tasks (maxtasksperchild), do that "
+                 f"again and again: start one pool whose workers live for the whole run, "
+                 f"and give it all the work", procs, limit)
 
 
 def _check_speedup(speedup: float, ref: float, workers: int, cores: Cores, quiet: bool,

@@ -278,7 +278,8 @@ def test_cpu_one_pool(student, exercise, record_property):
                       f"all the fits", "serial")
     if len(pids) > most:
         raise Failure(f"your run_cpu_tasks started {len(pids)} worker processes for {fits} "
-                      f"fits with workers={workers}: a new pool per item pays a process start "
+                      f"fits with workers={workers}: a new pool per item (or workers replaced "
+                      f"after a few tasks, maxtasksperchild) pays a process start "
                       f"each time (more than the fit itself). Start one pool and give it all "
                       f"the items", "too_slow")
     record_property("note", f"{plural(len(pids), 'worker process', 'worker processes')} "
