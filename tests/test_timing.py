@@ -131,15 +131,23 @@ def test_the_threads_counted_are_those_that_called_the_kernel(evidence_in):
     rec = evidence.Recorder("k")
     start = time.perf_counter_ns()
 
-    def calls(offset: int) -> None:
-        for i in range(5):
-            t = start + offset + i * 300_000  # 0.3 ms apart (past SYNC_NS), 50 us between calls
-            rec.note(t, t + 250_000)
+    turn = [threading.Event(), threading.Event()]
 
-    # One after the other, 50 us apart: one interval (GAP_NS) called by two threads.
-    threads = [threading.Thread(target=calls, args=(k * 1_500_000,)) for k in range(2)]
+    def calls(k: int) -> None:
+        turn[k].wait()
+        for i in range(5):
+            t = start + k * 1_500_000 + i * 300_000  # 0.3 ms apart (past SYNC_NS), 50 us between calls
+            rec.note(t, t + 250_000)
+        if k == 0:
+            turn[1].set()
+
+    # One after the other, 50 us apart: one interval (GAP_NS) called by two threads, both
+    # alive until the end (an ended thread's ident may be given to the next one).
+    threads = [threading.Thread(target=calls, args=(k,)) for k in range(2)]
     for t in threads:
         t.start()
+    turn[0].set()
+    for t in threads:
         t.join()
     rec.flush()
     (trace,) = evidence.read_traces(evidence_in, "k")
