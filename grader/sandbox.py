@@ -511,7 +511,10 @@ class _Run:
                 if now >= next_tree:
                     track(proc.pid, child.tracked)
                     next_tree = now + TREE_POLL
-                time.sleep(POLL)
+                try:  # a pause that ends as soon as the process does (its last results are in)
+                    proc.wait(timeout=POLL)
+                except subprocess.TimeoutExpired:
+                    pass
         finally:
             returncode = self._end(child)
         if isolation.cancelled.is_set():
