@@ -180,17 +180,23 @@ def run_hidden_tests(exercise: Exercise, files: Mapping[str, Path], *,
         planned = shares(exercise, gate is not None)
         waited = 0.0
         try:
-            for share in planned:
-                if gate is not None and share.timing:
-                    # Its test process starts beside other grading and waits, collected, for
-                    # the machine: the start-up is not paid on the exclusive side.
+            for i, share in enumerate(planned):
+                later = planned[i + 1:]
+                if gate is not None and share.timing and i == 0:
+                    # Alone from the start: its test process starts beside other grading and
+                    # waits, collected, for the machine.
                     asked = time.monotonic()
                     with gate.entered(False):
                         waited += time.monotonic() - asked
-                        run.hold(share)
+                        run.hold(share, collected=True)
                 asked = time.monotonic()
                 with gate.entered(share.timing) if gate is not None else nullcontext():
                     waited += time.monotonic() - asked
+                    if gate is not None and not share.timing and later and later[0].timing:
+                        # The measured tests' process starts now, beside this share's, in
+                        # a copy of its own, and waits for its turn: its start-up is paid
+                        # neither on the exclusive side nor after this share.
+                        run.hold(later[0], stage(exercise, files, run_dir / "staged-measured"))
                     run.execute(share)
                 if run.collected is None:  # nothing could be collected: no share can do better
                     break
@@ -316,6 +322,7 @@ class _Child:
     cgroup: Cgroup
     reader: channel.Reader
     pump: threading.Thread  # copies its output into the run's log
+    staged: Path  # the staged copy it runs in
     go: int | None = None  # held: the write end of the pipe its go comes through
     current: dict[str, Any] | None = None  # the test running now (its "start" record)
     started: float = 0.0  # when that test started (time.monotonic())
@@ -340,7 +347,8 @@ class _Run:
         self.records: dict[str, TestRecord] = {}  # by nodeid, in the order they finished
         self.collected: list[dict[str, str]] | None = None
         self.collect_failed = False  # a hidden test file of this share failed to import
-        self.held: _Child | None = None  # a process started ahead, waiting to be let go
+        self.held: dict[Share, _Child] = {}  # processes started ahead, waiting to be let go
+        self.staged_used = False  # a process ran in the run's staged copy: restage it before the next
         self.notes: list[str] = []
         self.processes = 0
         self.importing: str | None = None  # the student file being imported right now, if any
@@ -355,8 +363,7 @@ class _Run:
         """Test processes for SHARE (all the tests by default) until each of its collected
         tests has an outcome, within what is left of the exercise's run limit; the first
         one is the held process, if `hold(SHARE)` started one."""
-        if self.held is None:
-            self._begin(share or Share("", self.exercise.timing))
+        self._begin(share or Share("", self.exercise.timing))
         began = time.monotonic()
         self.deadline = began + self.exercise.run_timeout - self.spent
         try:
@@ -383,25 +390,30 @@ class _Run:
             self.output.write(f"\n===== grader: a fresh test process for the {len(left)} tests "
                               f"left =====\n".encode())
 
-    def hold(self, share: Share) -> None:
+    def hold(self, share: Share, staged: Path | None = None, *, collected: bool = False) -> None:
         """Start SHARE's first test process now, beside other grading, and leave it waiting
         once it has collected the tests, before any test and any of the student's code runs
         (the plugin waits for a byte on a pipe, channel.HOLD): its start-up is then not paid
-        on the gate's exclusive side. `execute(SHARE)` lets it go."""
+        on the gate's exclusive side. `execute(SHARE)` lets it go. STAGED: a copy of its
+        own, when another process of the run is running meanwhile (each process removes the
+        hidden tests from its copy, and the student's code may write in it). COLLECTED:
+        return only once it has collected (or ended), to start it before anything else."""
         if isolation.cancelled.is_set():
             raise Cancelled("grading was cancelled")
-        self._begin(share)
-        child = self.held = self._launch(hold=True)
-        limit = time.monotonic() + HOLD_WAIT
-        while self.collected is None and child.proc.poll() is None and time.monotonic() < limit:
-            self._read(child)
-            time.sleep(POLL)
-        self._read(child)
+        child = self.held[share] = self._launch(hold=True, staged=staged, share=share)
+        if collected:
+            # Looked at with a reader of its own: the events are for execute(SHARE) to take.
+            peek = channel.Reader(child.reader.path, child.reader.key, child.reader.pid)
+            limit = time.monotonic() + HOLD_WAIT
+            while child.proc.poll() is None and time.monotonic() < limit:
+                if any(r.get("event") in ("collected", "collect_error") for r in peek.read()):
+                    break
+                time.sleep(POLL)
 
     def discard_held(self) -> None:
-        """End a held test process that was never let go (the run stopped before)."""
-        child, self.held = self.held, None
-        if child is not None:
+        """End the held test processes that were never let go (the run stopped before)."""
+        while self.held:
+            _, child = self.held.popitem()
             try:
                 self._end(child)
             finally:
@@ -411,11 +423,14 @@ class _Run:
         """One test process. Returns why the remaining tests cannot run, or None to go on."""
         if isolation.cancelled.is_set():
             raise Cancelled("grading was cancelled")
-        child, self.held = self.held, None
+        child = self.held.pop(self.share, None)
         if child is None:
             child = self._launch()
+        self.share_processes += 1
         try:
             if child.go is not None:  # a held process: its tests may run now
+                self.importing = None
+                self.output_mark = self.output.total
                 try:
                     os.write(child.go, channel.GO)
                 except OSError:  # it ended meanwhile: _watch says how
@@ -426,15 +441,20 @@ class _Run:
         finally:
             give_back_uid(child.uid)
 
-    def _launch(self, hold: bool = False) -> "_Child":
-        """Start one test process (HOLD: told to wait after its collection)."""
+    def _launch(self, hold: bool = False, staged: Path | None = None,
+                share: Share | None = None) -> "_Child":
+        """Start one test process for SHARE (by default the one running; HOLD: told to wait
+        after its collection) in STAGED (by default the run's copy, made pristine again
+        once a process has used it)."""
+        staged, share = staged or self.staged, share or self.share
         uid = take_uid(self.mode)  # a user of its own where the grader can switch users
         try:
             self.processes += 1
-            self.share_processes += 1
-            if self.processes > 1 and self.restage is not None:
-                self.restage()
-            hand_over(self.staged, self.run_dir, uid)
+            if staged == self.staged:
+                if self.staged_used and self.restage is not None:
+                    self.restage()
+                self.staged_used = True
+            hand_over(staged, self.run_dir, uid)
             results = self.run_dir / f"results-{self.processes}.jsonl"
             token = uuid.uuid4().hex
             # The child gets descriptors, not paths: the results file opened for appending and
@@ -443,16 +463,16 @@ class _Run:
             key, results_fd, key_read = channel.hand_down(results)
             wait_read, go = os.pipe() if hold else (None, None)
             fds = (results_fd, key_read) + ((wait_read,) if wait_read is not None else ())
-            env = self._env(channel.spec(results_fd, key_read), token)
+            env = self._env(channel.spec(results_fd, key_read), token, staged, share)
             if wait_read is not None:
                 env[channel.HOLD] = str(wait_read)
             command = self._command()
             if self.mode == "bwrap":
-                command = bwrap_command(command, self.staged, uid)
+                command = bwrap_command(command, staged, uid)
             launched = time.time()
             cgroup = Cgroup()  # everything the test starts stays in it, killed at once at the end
             try:
-                proc = launch(command, self.staged, env, limits(self.exercise.run_timeout, self.exercise.memory_mb),
+                proc = launch(command, staged, env, limits(self.exercise.run_timeout, self.exercise.memory_mb),
                               pass_fds=fds, user=uid if self.mode == "user" else None)
                 cgroup.add(proc.pid)  # before Python even starts: nothing of the student's ran yet
             except BaseException:
@@ -469,11 +489,12 @@ class _Run:
         assert proc.stdout is not None  # launched with stdout=PIPE
         pump = threading.Thread(target=self.output.pump, args=(proc.stdout.fileno(),), daemon=True)
         pump.start()
-        self.importing = None
-        self.output_mark = self.output.total
+        if not hold:  # a held one may start while another runs: its turn comes at its go
+            self.importing = None
+            self.output_mark = self.output.total
         # Under bwrap the test process has a pid of its own namespace: learnt from its first line.
         reader = channel.Reader(results, key, proc.pid if self.mode != "bwrap" else None)
-        return _Child(proc, uid, token, launched, cgroup, reader, pump, go)
+        return _Child(proc, uid, token, launched, cgroup, reader, pump, staged, go)
 
     def _read(self, child: "_Child") -> None:
         for record in child.reader.read():
@@ -522,7 +543,7 @@ class _Run:
         self._read(child)  # what it wrote just before it ended
         self.forged += reader.rejected
         if child.current is not None:
-            self._unfinished(child.current, killed, returncode, time.monotonic() - child.started)
+            self._unfinished(child.current, killed, returncode, time.monotonic() - child.started, child.staged)
         if self.collected is None:
             what = "the hidden tests could not be collected" if self.collect_failed \
                 else f"the test process {exit_description(returncode)} before any test started"
@@ -582,7 +603,7 @@ class _Run:
         return current
 
     def _unfinished(self, start: dict[str, Any], killed: str | None, returncode: int,
-                    elapsed: float) -> None:
+                    elapsed: float, staged: Path) -> None:
         """The outcome of the test that was running when its process ended."""
         if killed == "lingering":
             return
@@ -601,7 +622,7 @@ class _Run:
         elif returncode < 0:
             verdict = "crash"
             message = f"the test process {exit_description(returncode)} during this test"
-            where = _student_frame_in_dump(self.output.since(self.output_mark), self.staged)
+            where = _student_frame_in_dump(self.output.since(self.output_mark), staged)
             if where:
                 message += f"; your code was at {where}"
         else:
@@ -624,26 +645,28 @@ class _Run:
                 # a hidden file that fails to import costs its own tests, not everyone's
                 "--continue-on-collection-errors", "hidden", *done]
 
-    def _env(self, channel_spec: str, token: str) -> dict[str, str]:
+    def _env(self, channel_spec: str, token: str, staged: Path | None = None,
+             share: Share | None = None) -> dict[str, str]:
+        staged, share = staged or self.staged, share or self.share
         # Nothing from the grader's own pytest or Python configuration leaks in.
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(("PYTEST_", "PYTHON", "GRADER_", "COV_"))}
         env.update({
             "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1",
-            "PYTHONPATH": str(self.staged), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+            "PYTHONPATH": str(staged), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
             "MALLOC_ARENA_MAX": "2",  # per-thread malloc arenas would eat the address-space limit
-            "TMPDIR": str(self.staged / "tmp"),
+            "TMPDIR": str(staged / "tmp"),
             # The exercise as the child sees it: its folder is the staged copy (which holds
             # everything the tests need), so no path into the repository reaches the child.
-            channel.EXERCISE: exercise_to_json(dataclasses.replace(self.exercise, path=self.staged, solution=None)),
-            channel.STAGED: str(self.staged),
+            channel.EXERCISE: exercise_to_json(dataclasses.replace(self.exercise, path=staged, solution=None)),
+            channel.STAGED: str(staged),
             channel.CHANNEL: channel_spec,
             channel.RUN_TOKEN: token,
         })
         if self.replay_seed is not None:
             env[channel.REPLAY_SEED] = str(self.replay_seed)
-        if self.share.tests:
-            env[channel.TESTS] = self.share.tests
+        if share.tests:
+            env[channel.TESTS] = share.tests
         # The instructor's cap on usable cores is for the timing tests, which run here.
         if os.environ.get(CORES_ENV, "").strip():
             env[CORES_ENV] = os.environ[CORES_ENV].strip()

@@ -68,17 +68,17 @@ def test_measured_tests_run_alone_in_a_process_of_their_own(
     launches: list[tuple[bool, bool | None]] = []  # (held, the gate entry it started in)
     launch = sandbox._Run._launch
 
-    def launched(self: Any, hold: bool = False) -> Any:
+    def launched(self: Any, hold: bool = False, **kwargs: Any) -> Any:
         launches.append((hold, gate.inside))
-        return launch(self, hold)
+        return launch(self, hold, **kwargs)
 
     monkeypatch.setattr(sandbox._Run, "_handle", handle)
     monkeypatch.setattr(sandbox._Run, "_launch", launched)
     run = run_hidden_tests(timed, {"basic.py": GOOD / "basic.py"}, gate=gate)
-    # The other tests' process; the measured tests' process started beside other grading
-    # and held after its collection; then let go alone.
-    assert gate.entries == [False, False, True]
-    assert launches == [(False, False), (True, False)]
+    # The measured tests' process starts with the other tests' one, beside other grading,
+    # and is held after its collection; then it is let go alone.
+    assert gate.entries == [False, True]
+    assert launches == [(True, False), (False, False)]
     assert (run.processes, run.shares, run.restarts) == (2, 2, 0)
     assert {f for share, f, _ in seen if share == channel.MEASURED} == {"test_add"}
     # Every test exercise.yaml does not mark goes with the others, unknown ones too.
@@ -121,7 +121,8 @@ def test_a_share_that_cannot_start_spares_the_next_one(
     monkeypatch.setattr(sandbox._Run, "_command", lambda self: [sys.executable, "-c", "raise SystemExit(3)"])
     gate = Gate()
     run = run_hidden_tests(timed, {"basic.py": GOOD / "basic.py"}, gate=gate)
-    assert (gate.entries, run.processes, run.records) == ([False], 1, ())
+    # The held process started with the first (and died the same way): both, no more.
+    assert (gate.entries, run.processes, run.records) == ([False], 2, ())
     assert len(run.notes) == 1 and "before any test started" in run.notes[0], run.notes
     result = grade_exercise(Submission("ann", {"basic.py": GOOD / "basic.py"}, GOOD), timed, gate=Gate())
     assert {t.verdict for t in result.tests} == {"not_judged"} and result.points == 0
@@ -174,20 +175,25 @@ def test_a_held_process_runs_no_student_code_before_its_turn(
     def imports() -> int:
         return len(marker.read_text().splitlines()) if marker.exists() else 0
 
-    seen: list[tuple[bool, int]] = []  # (collected, imports so far): before, once held, a while later
+    seen: list[tuple[bool, int]] = []  # (collected, imports so far) once held a while
     hold = sandbox._Run.hold
 
-    def held(self: Any, share: Any) -> None:
-        seen.append((False, imports()))
-        hold(self, share)
-        seen.append((self.collected is not None, imports()))
+    def held(self: Any, share: Any, *args: Any, **kwargs: Any) -> None:
+        hold(self, share, *args, **kwargs)
+        child = self.held[share]
+        peek = channel.Reader(child.reader.path, child.reader.key, child.reader.pid)
+        collected, deadline = False, time.monotonic() + 30
+        while not collected and time.monotonic() < deadline:
+            collected = any(r.get("event") == "collected" for r in peek.read())
+            time.sleep(0.05)
         time.sleep(0.5)
-        seen.append((self.collected is not None, imports()))
+        seen.append((collected, imports()))
 
     monkeypatch.setattr(sandbox._Run, "hold", held)
     run = run_hidden_tests(timed, {"basic.py": student}, gate=Gate())
-    # The other share's process imported it once; the held one only once let go.
-    assert seen == [(False, 1), (True, 1), (True, 1)]
+    # Collected, then waiting: no import of the student's file until it is let go (after
+    # the other share's process, which imports it once).
+    assert seen == [(True, 0)]
     assert imports() == 2 and {r.function: r.verdict for r in run.records}["test_add"] == "passed"
 
 
@@ -206,13 +212,31 @@ def test_a_held_process_the_run_never_lets_go_is_stopped(
     pids: list[int] = []
     launch = sandbox._Run._launch
 
-    def launched(self: Any, hold: bool = False) -> Any:
-        child = launch(self, hold)
+    def launched(self: Any, hold: bool = False, **kwargs: Any) -> Any:
+        child = launch(self, hold, **kwargs)
         pids.append(child.proc.pid)
         return child
 
     monkeypatch.setattr(sandbox._Run, "_launch", launched)
     with pytest.raises(sandbox.Cancelled):
         run_hidden_tests(timed, {"basic.py": GOOD / "basic.py"}, gate=Refusing())
-    assert len(pids) == 2  # the other share's process, then the held one
+    assert len(pids) == 2  # the held one, and the other share's process
     assert not [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+
+
+def test_an_exercise_measured_all_through_starts_its_process_ahead_too(
+        timed: Exercise, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test marked: one process, alone; it starts and collects beside other grading."""
+    every = replace(timed, tests=tuple(replace(t, measured=False) for t in timed.tests))
+    gate = Gate()
+    launches: list[tuple[bool, bool | None]] = []
+    launch = sandbox._Run._launch
+
+    def launched(self: Any, hold: bool = False, **kwargs: Any) -> Any:
+        launches.append((hold, gate.inside))
+        return launch(self, hold, **kwargs)
+
+    monkeypatch.setattr(sandbox._Run, "_launch", launched)
+    run = run_hidden_tests(every, {"basic.py": GOOD / "basic.py"}, gate=gate)
+    assert (gate.entries, launches, run.processes, run.shares) == ([False, True], [(True, False)], 1, 1)
+    assert {r.function: r.verdict for r in run.records}["test_add"] == "passed"
