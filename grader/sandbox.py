@@ -11,8 +11,9 @@ protocol, both its ends and the variables the child gets).
 A run is planned in shares (`shares`): one test process for all the tests, or, for a
 timing exercise graded beside other work (a `Gate`, grader/batch.py), one for its other
 tests, which shares the machine, and one for its `measured` tests, which runs alone;
-that one starts beside other grading and waits, its tests collected, until the machine
-is free (`_Run.hold`, channel.HOLD). One result comes out of them all.
+that one starts together with the first, in a staged copy of its own, and waits, its
+tests collected, until the machine is free (`_Run.hold`, channel.HOLD). One result comes
+out of them all.
 
 The parent fails closed: a test that started and never reported gets "crash" or
 "timeout" with what happened, a test that never started gets "not judged"; the tests
