@@ -497,21 +497,6 @@ def test_what_the_budget_does_not_settle_is_not_judged_and_retried():
     assert timing.over_budget(verdict_after(serial_student, 1), t)[PARALLEL].passed is False
 
 
-def test_a_figure_still_close_after_the_most_rounds_is_not_judged_either():
-    """max_rounds reached with a median within `close` of its threshold: not decided by the
-    side of the line it fell on (a published imap sat at 1.28 and 1.33 against 1.30)."""
-    t = Thresholds()
-    near = run("student", [worker(10, [(0.0, 0.7)]), worker(11, [(0.35, 1.0)])], 1.0)  # 1.35
-    last = timing.at_most_rounds(verdict_after(near, t.max_rounds), t)
-    assert last[PARALLEL].passed is None and last[PARALLEL].reason == "budget"
-    assert last[PARALLEL].message.startswith(f"not judged: {t.max_rounds} rounds, the most the rule takes,")
-    assert last[ONE_POOL].passed is True
-    # Before the last round, or far from every threshold: unchanged.
-    assert timing.at_most_rounds(verdict_after(near, 3), t)[PARALLEL].passed is True
-    far = verdict_after(parallel(), t.max_rounds)
-    assert timing.at_most_rounds(far, t) is far
-
-
 def test_not_judged_checks_say_why_with_a_key():
     busy = judge(rounds_of(parallel(), probe=(0.5, 0.6)), 2, TWO)
     assert busy[SPEEDUP].passed is None and busy[SPEEDUP].reason == "busy"

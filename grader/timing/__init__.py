@@ -66,12 +66,12 @@ from __future__ import annotations
 
 from grader.timing.figures import Run, Worker, busy_chart, run_figures
 from grader.timing.rounds import (BENCH_LOG_ENV, Workload, _enough, _log, _pilot_decides,  # noqa: F401
-                                  _reference_healthy, at_most_rounds, evidence_dir, measure, over_budget,
+                                  _reference_healthy, evidence_dir, measure, over_budget,
                                   scaled, summary, timed_call)
 from grader.timing.rule import (ONE_POOL, OVERHEAD, PARALLEL, SPEEDUP, Check, Names, Round,
                                 Thresholds, Verdict, judge)
 
 __all__ = ["BENCH_LOG_ENV", "Check", "Names", "ONE_POOL", "OVERHEAD", "PARALLEL", "Round",
-           "Run", "SPEEDUP", "Thresholds", "Verdict", "Worker", "Workload", "at_most_rounds", "busy_chart",
+           "Run", "SPEEDUP", "Thresholds", "Verdict", "Worker", "Workload", "busy_chart",
            "evidence_dir", "judge", "measure", "over_budget", "run_figures", "scaled",
            "summary", "timed_call"]

@@ -142,7 +142,6 @@ def measure(student: Workload, serial: Workload, reference: Workload | None, wor
         rounds.append(one_round(1.0))
         verdict = judge(rounds, workers, cores, t, names)
         if _enough(verdict, rounds, t):
-            verdict = at_most_rounds(verdict, t)
             break
         if time.monotonic() - started >= t.budget:
             verdict = over_budget(verdict, t)
@@ -163,26 +162,13 @@ def scaled(run: Run, factor: float) -> Run:
                    workers=workers, others_cpu=others)
 
 
-def at_most_rounds(verdict: Verdict, t: Thresholds) -> Verdict:
-    """After the most rounds the rule takes (max_rounds), a figure still close to its
-    threshold is no surer than when the time budget runs out: "not judged" the same way
-    (over_budget), not decided by which side of the line the last median fell on (a
-    published imap with small chunks sat at 1.28 and 1.33 against 1.30 in two runs)."""
-    if len(verdict.rounds) < t.max_rounds or not any(
-            c.close_to_threshold(t.close) for c in verdict.checks.values()):
-        return verdict
-    return over_budget(verdict, t, spent=f"{len(verdict.rounds)} rounds, the most the rule takes,")
-
-
-def over_budget(verdict: Verdict, t: Thresholds, spent: str | None = None) -> Verdict:
+def over_budget(verdict: Verdict, t: Thresholds) -> Verdict:
     """The rounds' budget ran out before the rule was sure: every check that the rounds
     so far do not settle becomes "not judged" (the next run tries again), never a verdict
     taken by chance. Settled: an error, a fact of the code (no worker process at all), or
-    a figure far from its threshold after enough rounds. SPENT: what ran out, in words
-    (by default the rounds in the time budget)."""
+    a figure far from its threshold after enough rounds."""
     few = len(verdict.rounds) < t.rounds
     seconds = f"{t.budget:g} s"
-    spent = spent or f"{len(verdict.rounds)} rounds in the {seconds} budget"
     checks = dict(verdict.checks)
     for name, check in verdict.checks.items():
         if check.passed is None or check.verdict == "error":
@@ -192,7 +178,8 @@ def over_budget(verdict: Verdict, t: Thresholds, spent: str | None = None) -> Ve
             continue
         checks[name] = replace(
             check, passed=None, verdict="not_judged", reason="budget",
-            message=f"not judged: {spent} were not enough to be sure ({check.message})")
+            message=(f"not judged: {len(verdict.rounds)} rounds in the {seconds} budget were "
+                     f"not enough to be sure ({check.message})"))
     verdict.figures["budget_s"] = t.budget
     verdict.figures["stopped_after_rounds"] = len(verdict.rounds)
     return replace(verdict, checks=checks)
