@@ -35,6 +35,9 @@ if TYPE_CHECKING:
     from grader.submissions import Submission
 
 
+JOBS_OVER_CORES = 1  # default_jobs: correctness jobs beyond the usable cores
+
+
 def default_jobs() -> int:
     """Jobs at once by default: one more than the cores this process may really use
     (cgroups, affinity). A correctness job waits for part of its time (real sleeps and
@@ -44,9 +47,6 @@ def default_jobs() -> int:
     this number."""
     from grader.cores import usable_cores
     return usable_cores().usable + JOBS_OVER_CORES
-
-
-JOBS_OVER_CORES = 1
 
 
 # ---------------------------------------------------------------- the readers-writer gate

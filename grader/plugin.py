@@ -327,9 +327,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                                 f"{channel.MEASURED!r} nor {channel.UNMEASURED!r}")
     measured = {t.name for t in _current_exercise().tests if t.measured}
     wanted = share == channel.MEASURED
-    keep = [item for item in items if (_names(item)["function"] in measured) == wanted]
-    if len(keep) < len(items):
-        config.hook.pytest_deselected(items=[item for item in items if item not in keep])
+    keep: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        (keep if (_names(item)["function"] in measured) == wanted else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
         items[:] = keep
 
 

@@ -42,10 +42,10 @@ import tempfile
 import threading
 import time
 import uuid
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Protocol
+from typing import Any, Iterator, Mapping, Protocol
 
 from grader import channel, isolation
 from grader.catalog import Exercise, exercise_to_json
@@ -180,19 +180,25 @@ def run_hidden_tests(exercise: Exercise, files: Mapping[str, Path], *,
         run.restage = lambda: _restage(exercise, files, staged)
         planned = shares(exercise, gate is not None)
         waited = 0.0
+
+        @contextmanager
+        def inside(timing: bool) -> Iterator[None]:
+            """GATE's side for one test process; the time spent waiting for it counted apart."""
+            nonlocal waited
+            asked = time.monotonic()
+            with gate.entered(timing) if gate is not None else nullcontext():
+                waited += time.monotonic() - asked
+                yield
+
         try:
             for i, share in enumerate(planned):
                 later = planned[i + 1:]
                 if gate is not None and share.timing and i == 0:
                     # Alone from the start: its test process starts beside other grading and
                     # waits, collected, for the machine.
-                    asked = time.monotonic()
-                    with gate.entered(False):
-                        waited += time.monotonic() - asked
+                    with inside(False):
                         run.hold(share, collected=True)
-                asked = time.monotonic()
-                with gate.entered(share.timing) if gate is not None else nullcontext():
-                    waited += time.monotonic() - asked
+                with inside(share.timing):
                     if gate is not None and not share.timing and later and later[0].timing:
                         # The measured tests' process starts now, beside this share's, in
                         # a copy of its own, and waits for its turn: its start-up is paid
@@ -354,7 +360,7 @@ class _Run:
         self.processes = 0
         self.importing: str | None = None  # the student file being imported right now, if any
         self.output_mark = 0  # where this process's output starts
-        self.restage: Any = None  # makes the staged copy pristine again, before every process but the first
+        self.restage: Any = None  # makes the staged copy pristine again, before each process after the first in it
 
     def _begin(self, share: Share) -> None:
         self.share = share
@@ -424,14 +430,14 @@ class _Run:
         """One test process. Returns why the remaining tests cannot run, or None to go on."""
         if isolation.cancelled.is_set():
             raise Cancelled("grading was cancelled")
+        # This process's turn: its output starts here (a held one printed only its header).
+        self.importing, self.output_mark = None, self.output.total
         child = self.held.pop(self.share, None)
         if child is None:
             child = self._launch()
         self.share_processes += 1
         try:
             if child.go is not None:  # a held process: its tests may run now
-                self.importing = None
-                self.output_mark = self.output.total
                 try:
                     os.write(child.go, channel.GO)
                 except OSError:  # it ended meanwhile: _watch says how
@@ -490,9 +496,6 @@ class _Run:
         assert proc.stdout is not None  # launched with stdout=PIPE
         pump = threading.Thread(target=self.output.pump, args=(proc.stdout.fileno(),), daemon=True)
         pump.start()
-        if not hold:  # a held one may start while another runs: its turn comes at its go
-            self.importing = None
-            self.output_mark = self.output.total
         # Under bwrap the test process has a pid of its own namespace: learnt from its first line.
         reader = channel.Reader(results, key, proc.pid if self.mode != "bwrap" else None)
         return _Child(proc, uid, token, launched, cgroup, reader, pump, staged, go)
